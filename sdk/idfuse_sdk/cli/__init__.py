@@ -1,0 +1,1 @@
+"""The `idfuse` command line."""

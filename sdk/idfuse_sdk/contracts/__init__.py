@@ -1,0 +1,1 @@
+"""Compiled registry contracts shipped as package data, and their bindings."""
