@@ -1,6 +1,6 @@
 """Compile contracts/src with the npm-pinned solc into committed JSON artifacts.
 
-Deployable contracts land in ``sdk/idfuse_sdk/contracts/artifacts/`` (shipped as package
+Deployable contracts land in ``sdk/idfuse_sdk/contracts/compiled/`` (shipped as package
 data, so Python users never need Node.js); test harnesses from ``contracts/src/test/`` land
 in ``tests/contracts/artifacts/``. Every artifact records the compiler version and a digest
 of all sources and settings, so a test can tell a stale artifact without running solc.
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
 SOURCES = CONTRACTS / "src"
 SOLCJS = CONTRACTS / "node_modules" / "solc" / "solc.js"
-PACKAGE_ARTIFACTS = ROOT / "sdk" / "idfuse_sdk" / "contracts" / "artifacts"
+PACKAGE_ARTIFACTS = ROOT / "sdk" / "idfuse_sdk" / "contracts" / "compiled"
 TEST_ARTIFACTS = ROOT / "tests" / "contracts" / "artifacts"
 
 EVM_VERSION = "london"

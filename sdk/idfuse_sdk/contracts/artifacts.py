@@ -13,7 +13,7 @@ from typing import Any
 
 from idfuse_sdk.exceptions import ArtifactNotFound
 
-_PACKAGE = "idfuse_sdk.contracts.artifacts"
+_PACKAGE = "idfuse_sdk.contracts.compiled"
 
 
 @dataclass(frozen=True)

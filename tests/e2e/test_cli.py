@@ -1,0 +1,45 @@
+"""The `idfuse` console script as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from idfuse_sdk import __version__
+
+
+def _idfuse(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("idfuse")
+    if not exe.exists():
+        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_version() -> None:
+    result = _idfuse("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"idfuse {__version__}"
+
+
+def test_help_lists_commands() -> None:
+    result = _idfuse("--help")
+    assert result.returncode == 0
+    assert "contracts" in result.stdout
+
+
+def test_contracts_json() -> None:
+    result = _idfuse("contracts", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert {"Consortium", "PrefixRegistry", "IdentifierRegistry"} <= set(listed)
+    assert all(entry["compiler"].startswith("0.8.37+") for entry in listed.values())
+
+
+def test_unknown_command_fails_cleanly() -> None:
+    result = _idfuse("no-such-command")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
