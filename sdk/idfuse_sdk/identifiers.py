@@ -1,0 +1,267 @@
+"""Identifier rules and ids: prefixes, labels, suffixes, handles, node ids and handle keys.
+
+Exactly the rules of docs/data-model.md ("Prefixes", "Handles"); ``PrefixRegistry`` and
+``IdentifierRegistry`` enforce the same ones on chain. Every validator raises
+:class:`~idfuse_sdk.exceptions.ValidationError` with a message that names the input
+(``title``), the rule and the byte position where it breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eth_utils.crypto import keccak
+
+from idfuse_sdk.exceptions import ValidationError
+from idfuse_sdk.types import (
+    MAX_LABEL_BYTES,
+    MAX_PREFIX_BYTES,
+    MAX_SUFFIX_BYTES,
+    ZERO32,
+    Handle,
+    HandleKey,
+    Node,
+    Prefix,
+)
+
+_LABEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def _describe(character: str) -> str:
+    """``'é' (U+00E9)``; control characters are shown by code point only."""
+    code = ord(character)
+    if character.isprintable():
+        return f"{character!r} (U+{code:04X})"
+    return f"U+{code:04X}"
+
+
+def _byte_offsets(value: str) -> Iterator[tuple[int, str]]:
+    """Each character of ``value`` with the byte offset it starts at in UTF-8."""
+    offset = 0
+    for character in value:
+        yield offset, character
+        code = ord(character)
+        offset += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+
+
+def _utf8_length(value: str) -> int:
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
+def _require_str(value: object, title: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{title} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _check_label(label: str, start: int, title: str) -> None:
+    """Check one label that starts at byte ``start`` of the string being validated."""
+    if not label:
+        raise ValidationError(f"{title} must not have an empty label, but has one at byte {start}")
+    length = _utf8_length(label)
+    if length > MAX_LABEL_BYTES:
+        raise ValidationError(
+            f"{title} must have labels of at most {MAX_LABEL_BYTES} bytes, "
+            f"but the label at byte {start} has {length}"
+        )
+    for offset, character in _byte_offsets(label):
+        if character not in _LABEL_CHARACTERS:
+            raise ValidationError(
+                f"{title} must hold only ASCII letters, digits and '-' in a label: "
+                f"{_describe(character)} at byte {start + offset}"
+            )
+
+
+def validate_label(value: str, title: str = "label") -> str:
+    """Check one prefix label: 1-63 bytes of ``[A-Za-z0-9-]``.
+
+    :param value: The label, e.g. ``"88"`` or ``"acme-1"``.
+    :param title: What to call the input in an error message.
+    :return: ``value`` unchanged.
+    :raises ValidationError: The label is empty, too long or holds another character.
+    """
+    label = _require_str(value, title)
+    if not label:
+        raise ValidationError(f"{title} must not be empty")
+    length = _utf8_length(label)
+    if length > MAX_LABEL_BYTES:
+        raise ValidationError(f"{title} must be at most {MAX_LABEL_BYTES} bytes, got {length}")
+    for offset, character in _byte_offsets(label):
+        if character not in _LABEL_CHARACTERS:
+            raise ValidationError(
+                f"{title} must hold only ASCII letters, digits and '-': "
+                f"{_describe(character)} at byte {offset}"
+            )
+    return label
+
+
+def validate_prefix(value: str, title: str = "prefix") -> Prefix:
+    """Check a whole prefix: labels joined by ``.``, at most 128 bytes in all.
+
+    :param value: The prefix, e.g. ``"88.100.1"``.
+    :param title: What to call the input in an error message.
+    :return: ``value`` unchanged (case preserved), typed as :data:`Prefix`.
+    :raises ValidationError: The prefix is empty or too long, or a label breaks the label rule.
+    """
+    prefix = _require_str(value, title)
+    if not prefix:
+        raise ValidationError(f"{title} must not be empty")
+    length = _utf8_length(prefix)
+    if length > MAX_PREFIX_BYTES:
+        raise ValidationError(f"{title} must be at most {MAX_PREFIX_BYTES} bytes, got {length}")
+    start = 0
+    for label in prefix.split("."):
+        _check_label(label, start, title)
+        start += len(label) + 1  # ASCII once checked, so characters are bytes
+    return Prefix(prefix)
+
+
+def normalise_prefix(value: str, title: str = "prefix") -> Prefix:
+    """The lower-cased form of a prefix, for comparing prefixes case-insensitively.
+
+    :param value: The prefix.
+    :param title: What to call the input in an error message.
+    :return: The prefix in lower case.
+    :raises ValidationError: ``value`` is not a valid prefix.
+    """
+    return Prefix(validate_prefix(value, title).lower())
+
+
+def validate_suffix(value: str, title: str = "suffix") -> str:
+    """Check a suffix: 1-255 bytes of UTF-8 without C0 controls, DEL or C1 controls.
+
+    A Python string holding a lone surrogate has no UTF-8 encoding and is refused.
+
+    :param value: The suffix, e.g. ``"PN-0001"`` or ``"零件/甲"``.
+    :param title: What to call the input in an error message.
+    :return: ``value`` unchanged.
+    :raises ValidationError: The suffix is empty, too long, not encodable or holds a control.
+    """
+    suffix = _require_str(value, title)
+    try:
+        length = len(suffix.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        position = _utf8_length(suffix[: exc.start])
+        raise ValidationError(
+            f"{title} must be well-formed UTF-8: lone surrogate "
+            f"U+{ord(suffix[exc.start]):04X} at byte {position}"
+        ) from None
+    if length == 0:
+        raise ValidationError(f"{title} must not be empty")
+    if length > MAX_SUFFIX_BYTES:
+        raise ValidationError(f"{title} must be at most {MAX_SUFFIX_BYTES} bytes of UTF-8, got {length}")
+    for offset, character in _byte_offsets(suffix):
+        code = ord(character)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            raise ValidationError(f"{title} must not contain control character U+{code:04X} at byte {offset}")
+    return suffix
+
+
+def decode_suffix(raw: bytes, title: str = "suffix") -> str:
+    """Decode a suffix read as bytes (calldata, storage) and check it.
+
+    :param raw: The suffix's UTF-8 bytes.
+    :param title: What to call the input in an error message.
+    :return: The suffix.
+    :raises ValidationError: ``raw`` is not well-formed UTF-8 or breaks the suffix rule.
+    """
+    try:
+        suffix = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{title} must be well-formed UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
+    return validate_suffix(suffix, title)
+
+
+def parse_handle(text: str, title: str = "handle") -> tuple[Prefix, str]:
+    """Split a handle at its first ``/`` and check both halves.
+
+    :param text: The handle, e.g. ``"88.100.1/PN-0001"`` (the suffix may contain ``/``).
+    :param title: What to call the input in an error message.
+    :return: The prefix and the suffix.
+    :raises ValidationError: There is no ``/``, or a half breaks its rule.
+    """
+    handle = _require_str(text, title)
+    prefix, slash, suffix = handle.partition("/")
+    if not slash:
+        raise ValidationError(f"{title} must be prefix/suffix, but has no '/'")
+    return validate_prefix(prefix, f"{title} prefix"), validate_suffix(suffix, f"{title} suffix")
+
+
+def format_handle(prefix: str, suffix: str) -> Handle:
+    """Join a prefix and a suffix into a handle.
+
+    :param prefix: The prefix.
+    :param suffix: The suffix.
+    :return: ``prefix/suffix``.
+    :raises ValidationError: A half breaks its rule.
+    """
+    return Handle(f"{validate_prefix(prefix)}/{validate_suffix(suffix)}")
+
+
+def validate_bytes32(value: bytes, title: str) -> bytes:
+    """Check a 32-byte id (node, handle key, template id, commitment).
+
+    :param value: The bytes.
+    :param title: What to call the input in an error message.
+    :return: ``value`` as immutable ``bytes``.
+    :raises ValidationError: ``value`` is not 32 bytes.
+    """
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise ValidationError(f"{title} must be 32 bytes, got {type(value).__name__}")
+    raw = bytes(value)
+    if len(raw) != 32:
+        raise ValidationError(f"{title} must be 32 bytes, got {len(raw)}")
+    return raw
+
+
+def labelhash(label: str) -> bytes:
+    """``keccak(lower(label))``: a label's hash as node ids use it (case-insensitive).
+
+    :param label: One label.
+    :return: 32 bytes.
+    :raises ValidationError: ``label`` breaks the label rule.
+    """
+    return keccak(validate_label(label).lower().encode("ascii"))
+
+
+def child_node(parent: bytes, label: str) -> Node:
+    """The node id of ``label`` under the prefix whose node id is ``parent``.
+
+    :param parent: The parent's node id (zero for a top-level prefix).
+    :param label: One label.
+    :return: ``keccak(parent ‖ keccak(lower(label)))``.
+    :raises ValidationError: ``parent`` is not 32 bytes or ``label`` breaks the label rule.
+    """
+    return Node(keccak(validate_bytes32(parent, "parent node") + labelhash(label)))
+
+
+def prefix_node(prefix: str) -> Node:
+    """A whole prefix's node id, ENS-style over lower-cased labels; ``""`` is the zero node.
+
+    :param prefix: The prefix, e.g. ``"88.100.1"`` (any case).
+    :return: 32 bytes.
+    :raises ValidationError: ``prefix`` is not ``""`` and not a valid prefix.
+    """
+    if prefix == "":
+        return Node(ZERO32)
+    node = ZERO32
+    for label in normalise_prefix(prefix).split("."):
+        node = keccak(node + keccak(label.encode("ascii")))
+    return Node(node)
+
+
+def handle_key(prefix_or_node: str | bytes, suffix: str) -> HandleKey:
+    """A handle's key, ``keccak(node(prefix) ‖ keccak(suffix))``.
+
+    :param prefix_or_node: The prefix as text, or its 32-byte node id.
+    :param suffix: The suffix.
+    :return: 32 bytes.
+    :raises ValidationError: The prefix, node id or suffix is invalid.
+    """
+    if isinstance(prefix_or_node, str):
+        node: bytes = prefix_node(validate_prefix(prefix_or_node))
+    else:
+        node = validate_bytes32(prefix_or_node, "prefix node")
+    return HandleKey(keccak(node + keccak(validate_suffix(suffix).encode("utf-8"))))
