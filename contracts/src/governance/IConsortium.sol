@@ -113,6 +113,8 @@ interface IConsortium {
     error ConsortiumRegistryNotBound();
     /// @notice A voting period must be between 1 hour and 90 days.
     error ConsortiumInvalidVotingPeriod(uint64 votingPeriod);
+    /// @notice `status` is not a prefix status a proposal may set (Active, Suspended or Revoked).
+    error ConsortiumInvalidStatus(uint8 status);
 
     // --- bootstrap ------------------------------------------------------------------------
 
