@@ -55,19 +55,19 @@ def _require_int(value: object, title: str) -> int:
     return value
 
 
-def _check_printable(value: object, title: str, max_bytes: int) -> str:
-    """1..max_bytes of printable ASCII without space (0x21-0x7E)."""
+def _check_printable(value: object, title: str, max_bytes: int, *, space: bool) -> str:
+    """1..max_bytes of printable ASCII: 0x20-0x7E with ``space``, else 0x21-0x7E."""
     if not isinstance(value, str):
         raise ValidationError(f"{title} must be a string, got {type(value).__name__}")
     length = len(value.encode("utf-8", "surrogatepass"))
     if not 1 <= length <= max_bytes:
         raise ValidationError(f"{title} must be 1-{max_bytes} bytes, got {length}")
+    low, rule = (
+        (" ", "printable ASCII (0x20-0x7E)") if space else ("!", "printable ASCII without space (0x21-0x7E)")
+    )
     for position, character in enumerate(value):
-        if not "\x21" <= character <= "\x7e":
-            raise ValidationError(
-                f"{title} must hold only printable ASCII without space (0x21-0x7E): "
-                f"U+{ord(character):04X} at byte {position}"
-            )
+        if not low <= character <= "~":
+            raise ValidationError(f"{title} must hold only {rule}: U+{ord(character):04X} at byte {position}")
     return value
 
 
@@ -80,7 +80,7 @@ def validate_value_type(value: str, title: str = "value type") -> str:
     :raises ValidationError: The type is empty, too long, non-printable or reserved
         (``HS_ADMIN``, ``HS_SERV`` or ``HS_SITE…`` in any case).
     """
-    type_ = _check_printable(value, title, MAX_TYPE_BYTES)
+    type_ = _check_printable(value, title, MAX_TYPE_BYTES, space=False)
     upper = type_.upper()
     if upper in RESERVED_TYPES or upper.startswith(RESERVED_TYPE_PREFIX):
         raise ValidationError(
@@ -521,14 +521,14 @@ class TemplateField:
 
 
 def validate_template_name(value: str, title: str = "template name") -> str:
-    """Check a template name: 1-64 bytes of printable ASCII without space (0x21-0x7E).
+    """Check a template name: 1-64 bytes of printable ASCII, space included (0x20-0x7E).
 
     :param value: The name.
     :param title: What to call the input in an error message.
     :return: ``value`` unchanged.
     :raises ValidationError: The name is empty, too long or holds another character.
     """
-    return _check_printable(value, title, MAX_TEMPLATE_NAME_BYTES)
+    return _check_printable(value, title, MAX_TEMPLATE_NAME_BYTES, space=True)
 
 
 def _validate_template_version(value: int) -> int:
@@ -541,7 +541,7 @@ def _validate_template_version(value: int) -> int:
 def validate_template(name: str, version: int, fields: Sequence[TemplateField]) -> None:
     """Check a template definition as ``registerTemplate`` does.
 
-    :param name: 1-64 bytes of printable ASCII without space.
+    :param name: 1-64 bytes of printable ASCII (0x20-0x7E).
     :param version: A uint32, at least 1.
     :param fields: 1-32 fields with distinct, valid value types, formats 0-2 and
         ``0 ≤ min_length ≤ max_length ≤ 8192``.

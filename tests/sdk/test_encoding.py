@@ -84,8 +84,17 @@ def test_template_id_known_answer() -> None:
         template_id(NODE, "part", 0)
     with pytest.raises(ValidationError, match=r"^template name must be 1-64 bytes, got 0$"):
         template_id(NODE, "", 1)
-    with pytest.raises(ValidationError, match=r"^template name must hold only printable ASCII without space"):
-        template_id(NODE, "a b", 1)
+    assert template_id(NODE, "Part v2", 1) == keccak(NODE + keccak(b"Part v2") + b"\x00\x00\x00\x01")
+    with pytest.raises(
+        ValidationError,
+        match=r"^template name must hold only printable ASCII \(0x20-0x7E\): U\+0009 at byte 1$",
+    ):
+        template_id(NODE, "a\tb", 1)
+    with pytest.raises(
+        ValidationError,
+        match=r"^template name must hold only printable ASCII \(0x20-0x7E\): U\+00E9 at byte 0$",
+    ):
+        template_id(NODE, "é", 1)
 
 
 def test_text_values() -> None:
