@@ -19,7 +19,7 @@ from typing import Self
 from eth_utils.crypto import keccak
 
 from idfuse_sdk.exceptions import EncodingError, ValidationError
-from idfuse_sdk.identifiers import decode_suffix, handle_key, validate_bytes32, validate_suffix
+from idfuse_sdk.identifiers import decode_suffix, handle_key, validate_bytes32
 from idfuse_sdk.types import (
     DEFAULT_PERMISSIONS,
     DEFAULT_TTL,
@@ -215,7 +215,9 @@ class HandleValue:
 
         :raises ValidationError: The value breaks a rule.
         """
-        self.validate()
+        return self.validate()._pack()
+
+    def _pack(self) -> bytes:
         type_ = self.type.encode("ascii")
         return b"".join(
             (
@@ -261,7 +263,7 @@ def encode_values(values: Iterable[HandleValue], title: str = "value") -> bytes:
     :raises ValidationError: Too many values, a repeated index, or a value breaks a rule.
     """
     items = sort_values(values, title)
-    return bytes((len(items),)) + b"".join(item.to_bytes() for item in items)
+    return bytes((len(items),)) + b"".join(item._pack() for item in items)  # validated by sort_values
 
 
 class _Reader:
@@ -409,10 +411,9 @@ def canonical_batch(prefix_node: bytes, records: Iterable[BatchRecord]) -> list[
         title = f"batch record {position}"
         if not isinstance(record, BatchRecord):
             raise ValidationError(f"{title} must be a BatchRecord, got {type(record).__name__}")
-        validate_suffix(record.suffix, f"{title} suffix")
+        key = handle_key(node, record.suffix, f"{title} suffix")
         validate_bytes32(record.template, f"{title} template")
-        encoding = encode_values(record.values, f"{title} value")
-        entries.append(BatchEntry(handle_key(node, record.suffix), record, encoding))
+        entries.append(BatchEntry(key, record, encode_values(record.values, f"{title} value")))
     entries.sort(key=lambda entry: entry.handle_key)
     for before, after in pairwise(entries):
         if before.handle_key == after.handle_key:

@@ -252,11 +252,12 @@ def prefix_node(prefix: str) -> Node:
     return Node(node)
 
 
-def handle_key(prefix_or_node: str | bytes, suffix: str) -> HandleKey:
+def handle_key(prefix_or_node: str | bytes, suffix: str, title: str = "suffix") -> HandleKey:
     """A handle's key, ``keccak(node(prefix) ‖ keccak(suffix))``.
 
     :param prefix_or_node: The prefix as text, or its 32-byte node id.
     :param suffix: The suffix.
+    :param title: What to call the suffix in an error message.
     :return: 32 bytes.
     :raises ValidationError: The prefix, node id or suffix is invalid.
     """
@@ -264,4 +265,4 @@ def handle_key(prefix_or_node: str | bytes, suffix: str) -> HandleKey:
         node: bytes = prefix_node(validate_prefix(prefix_or_node))
     else:
         node = validate_bytes32(prefix_or_node, "prefix node")
-    return HandleKey(keccak(node + keccak(validate_suffix(suffix).encode("utf-8"))))
+    return HandleKey(keccak(node + keccak(validate_suffix(suffix, title).encode("utf-8"))))
