@@ -127,10 +127,30 @@ def normalise_prefix(value: str, title: str = "prefix") -> Prefix:
     return Prefix(validate_prefix(value, title).lower())
 
 
+def _check_suffix_length(length: int, title: str) -> None:
+    if length == 0:
+        raise ValidationError(f"{title} must not be empty")
+    if length > MAX_SUFFIX_BYTES:
+        raise ValidationError(f"{title} must be at most {MAX_SUFFIX_BYTES} bytes of UTF-8, got {length}")
+
+
+def _check_suffix_characters(suffix: str, title: str) -> None:
+    """Refuse the first control character or lone surrogate, reporting its byte offset."""
+    for offset, character in _byte_offsets(suffix):
+        code = ord(character)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            raise ValidationError(f"{title} must not contain control character U+{code:04X} at byte {offset}")
+        if 0xD800 <= code <= 0xDFFF:
+            raise ValidationError(
+                f"{title} must be well-formed UTF-8: lone surrogate U+{code:04X} at byte {offset}"
+            )
+
+
 def validate_suffix(value: str, title: str = "suffix") -> str:
     """Check a suffix: 1-255 bytes of UTF-8 without C0 controls, DEL or C1 controls.
 
-    A Python string holding a lone surrogate has no UTF-8 encoding and is refused.
+    A Python string holding a lone surrogate has no UTF-8 encoding and is refused. As on
+    chain, the length is checked first, then the first offending character is reported.
 
     :param value: The suffix, e.g. ``"PN-0001"`` or ``"零件/甲"``.
     :param title: What to call the input in an error message.
@@ -138,40 +158,34 @@ def validate_suffix(value: str, title: str = "suffix") -> str:
     :raises ValidationError: The suffix is empty, too long, not encodable or holds a control.
     """
     suffix = _require_str(value, title)
-    try:
-        length = len(suffix.encode("utf-8"))
-    except UnicodeEncodeError as exc:
-        position = _utf8_length(suffix[: exc.start])
-        raise ValidationError(
-            f"{title} must be well-formed UTF-8: lone surrogate "
-            f"U+{ord(suffix[exc.start]):04X} at byte {position}"
-        ) from None
-    if length == 0:
-        raise ValidationError(f"{title} must not be empty")
-    if length > MAX_SUFFIX_BYTES:
-        raise ValidationError(f"{title} must be at most {MAX_SUFFIX_BYTES} bytes of UTF-8, got {length}")
-    for offset, character in _byte_offsets(suffix):
-        code = ord(character)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            raise ValidationError(f"{title} must not contain control character U+{code:04X} at byte {offset}")
+    _check_suffix_length(_utf8_length(suffix), title)
+    _check_suffix_characters(suffix, title)
     return suffix
 
 
 def decode_suffix(raw: bytes, title: str = "suffix") -> str:
     """Decode a suffix read as bytes (calldata, storage) and check it.
 
+    Malformed UTF-8 is what Python's strict decoder refuses (overlong forms, surrogates,
+    code points above U+10FFFF, stray or missing continuation bytes). As on chain, the
+    length is checked first, then the first offending byte (control or malformed) is reported.
+
     :param raw: The suffix's UTF-8 bytes.
     :param title: What to call the input in an error message.
     :return: The suffix.
-    :raises ValidationError: ``raw`` is not well-formed UTF-8 or breaks the suffix rule.
+    :raises ValidationError: ``raw`` breaks the suffix rule.
     """
+    data = bytes(raw)
+    _check_suffix_length(len(data), title)
     try:
-        suffix = bytes(raw).decode("utf-8")
+        suffix = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        _check_suffix_characters(data[: exc.start].decode("utf-8"), title)
         raise ValidationError(
             f"{title} must be well-formed UTF-8: {exc.reason} at byte {exc.start}"
         ) from None
-    return validate_suffix(suffix, title)
+    _check_suffix_characters(suffix, title)
+    return suffix
 
 
 def parse_handle(text: str, title: str = "handle") -> tuple[Prefix, str]:

@@ -179,6 +179,9 @@ def test_valid_suffixes(suffix: str) -> None:
         ("ab\u009f", "suffix must not contain control character U+009F at byte 2"),
         ("a\ud800", "suffix must be well-formed UTF-8: lone surrogate U+D800 at byte 1"),
         ("中\udfff", "suffix must be well-formed UTF-8: lone surrogate U+DFFF at byte 3"),
+        ("\x01\ud800", "suffix must not contain control character U+0001 at byte 0"),
+        ("\ud800\x01", "suffix must be well-formed UTF-8: lone surrogate U+D800 at byte 0"),
+        ("\ud800" * 86, "suffix must be at most 255 bytes of UTF-8, got 258"),
     ],
 )
 def test_invalid_suffixes(suffix: str, message: str) -> None:
@@ -202,6 +205,11 @@ def test_invalid_suffixes(suffix: str, message: str) -> None:
         ),  # >U+10FFFF
         (b"ab\xe4\xb8", "suffix must be well-formed UTF-8: unexpected end of data at byte 2"),
         (b"a\xc2\x85", "suffix must not contain control character U+0085 at byte 1"),
+        # The first offence wins, and the length comes before any character (as on chain).
+        (b"a\x01\xff", "suffix must not contain control character U+0001 at byte 1"),
+        (b"a\xff\x01", "suffix must be well-formed UTF-8: invalid start byte at byte 1"),
+        (b"\xff" * 256, "suffix must be at most 255 bytes of UTF-8, got 256"),
+        (b"", "suffix must not be empty"),
     ],
 )
 def test_decode_suffix_rejects_malformed_utf8(raw: bytes, message: str) -> None:
