@@ -16,6 +16,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,15 +75,25 @@ def compile_sources(sources: dict[str, str]) -> tuple[str, dict[str, dict[str, o
     version = subprocess.run(
         ["node", str(SOLCJS), "--version"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    result = subprocess.run(
-        ["node", str(SOLCJS), "--standard-json", "--base-path", str(SOURCES)],
-        input=json.dumps(request),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    # solcjs reads stdin with readFileSync(0), which fails with EAGAIN on a pipe that is
+    # momentarily empty, and exits before an asynchronous pipe write of its output drains,
+    # cutting it at 64 KiB: give it files for both (file I/O in Node.js is synchronous).
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as stdin,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as stdout,
+    ):
+        json.dump(request, stdin)
+        stdin.seek(0)
+        subprocess.run(
+            ["node", str(SOLCJS), "--standard-json", "--base-path", str(SOURCES)],
+            stdin=stdin,
+            stdout=stdout,
+            check=True,
+        )
+        stdout.seek(0)
+        text = stdout.read()
     # solcjs may print warnings before the JSON document.
-    output = json.loads(result.stdout[result.stdout.index("{") :])
+    output = json.loads(text[text.index("{") :])
     errors = [e for e in output.get("errors", []) if e["severity"] == "error"]
     for message in output.get("errors", []):
         print(message["formattedMessage"], file=sys.stderr)
@@ -120,8 +131,12 @@ def artifacts(version: str, contracts: dict[str, dict[str, object]], digest: str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="compare with committed artifacts instead of writing")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="compare with committed artifacts instead of writing"
+    )
     args = parser.parse_args()
     sources = source_files()
     version, contracts = compile_sources(sources)
