@@ -59,15 +59,14 @@ def _check_printable(value: object, title: str, max_bytes: int, *, space: bool) 
     """1..max_bytes of printable ASCII: 0x20-0x7E with ``space``, else 0x21-0x7E."""
     if not isinstance(value, str):
         raise ValidationError(f"{title} must be a string, got {type(value).__name__}")
-    length = len(value.encode("utf-8", "surrogatepass"))
-    if not 1 <= length <= max_bytes:
-        raise ValidationError(f"{title} must be 1-{max_bytes} bytes, got {length}")
     low, rule = (
         (" ", "printable ASCII (0x20-0x7E)") if space else ("!", "printable ASCII without space (0x21-0x7E)")
     )
-    for position, character in enumerate(value):
+    for position, character in enumerate(value):  # characters first: then a length is in bytes
         if not low <= character <= "~":
             raise ValidationError(f"{title} must hold only {rule}: U+{ord(character):04X} at byte {position}")
+    if not 1 <= len(value) <= max_bytes:
+        raise ValidationError(f"{title} must be 1-{max_bytes} bytes, got {len(value)}")
     return value
 
 

@@ -31,7 +31,7 @@ suffixes = st.text(suffix_characters, min_size=1, max_size=80).filter(
     lambda s: len(s.encode("utf-8")) <= MAX_SUFFIX_BYTES
 )
 
-indexes = st.integers(1, MAX_UINT32).filter(lambda i: i not in RESERVED_INDEXES)
+indexes = st.integers(1, MAX_UINT32).map(lambda i: i + 2 if i in RESERVED_INDEXES else i)
 value_types = st.text(PRINTABLE, min_size=1, max_size=64).filter(
     lambda t: t.upper() not in {"HS_ADMIN", "HS_SERV"} and not t.upper().startswith("HS_SITE")
 )
@@ -44,15 +44,16 @@ big_data = st.builds(
 
 
 @st.composite
-def handle_values(draw: st.DrawFn, index: st.SearchStrategy[int] = indexes) -> HandleValue:
-    """A valid value: string format holds UTF-8 text, the others any bytes."""
+def handle_values(draw: st.DrawFn, big: bool = True) -> HandleValue:
+    """A valid value: string format holds UTF-8 text, the others any bytes (now and then
+    8 KiB of them, unless not ``big``)."""
     fmt = draw(user_formats)
     if fmt == ValueFormat.STRING:
         data = draw(st.text(max_size=40)).encode("utf-8")  # st.text() never draws surrogates
     else:
-        data = draw(st.one_of(small_data, big_data))
+        data = draw(st.one_of(small_data, big_data) if big else small_data)
     return HandleValue(
-        index=draw(index),
+        index=draw(indexes),
         type=draw(value_types),
         data=data,
         format=fmt,
@@ -75,9 +76,9 @@ templates = st.one_of(st.just(bytes(32)), st.binary(min_size=32, max_size=32))
 def batch_records(draw: st.DrawFn, max_size: int = 8) -> list[BatchRecord]:
     """1..max_size records with distinct suffixes (values kept small so batches stay fast)."""
     names = draw(st.lists(suffixes, min_size=1, max_size=max_size, unique=True))
-    small_values = st.lists(
-        handle_values().filter(lambda v: len(v.data) <= 64), max_size=4, unique_by=lambda v: v.index
-    ).map(lambda vs: tuple(sorted(vs, key=lambda v: v.index)))
+    small_values = st.lists(handle_values(big=False), max_size=4, unique_by=lambda v: v.index).map(
+        lambda vs: tuple(sorted(vs, key=lambda v: v.index))
+    )
     return [BatchRecord(name, draw(small_values), draw(templates)) for name in names]
 
 
