@@ -43,7 +43,6 @@ from idfuse_sdk.types import (
 )
 
 _RESERVED_INDEX_NAMES = {100: "HS_ADMIN", 101: "HS_SITE"}
-_VALUE_HEADER = 11  # index:4 ‖ permissions:1 ‖ format:1 ‖ ttl:4 ‖ typeLength:1
 
 
 # --- small rule checks ----------------------------------------------------------------------
@@ -275,19 +274,19 @@ class _Reader:
         self.what = what
         self.offset = offset
 
-    def take(self, size: int, field: str) -> bytes:
+    def take(self, size: int, part: str) -> bytes:
         end = self.offset + size
         if end > len(self.raw):
             raise EncodingError(
-                f"{self.what} is truncated at byte {self.offset}: {field} needs {size} bytes, "
+                f"{self.what} is truncated at byte {self.offset}: {part} needs {size} bytes, "
                 f"{len(self.raw) - self.offset} remain"
             )
         chunk = self.raw[self.offset : end]
         self.offset = end
         return chunk
 
-    def uint(self, size: int, field: str) -> int:
-        return int.from_bytes(self.take(size, field), "big")
+    def uint(self, size: int, part: str) -> int:
+        return int.from_bytes(self.take(size, part), "big")
 
     def at_end(self) -> bool:
         return self.offset == len(self.raw)
