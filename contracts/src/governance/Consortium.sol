@@ -18,11 +18,11 @@ import {Labels} from "../lib/Labels.sol";
 ///      Members are kept in a linked list so removal keeps join order in O(1).
 contract Consortium is IConsortium {
     /// @notice Shortest voting period a proposal may be given.
-    uint64 public constant MIN_VOTING_PERIOD = 1 hours;
+    uint64 internal constant MIN_VOTING_PERIOD = 1 hours;
     /// @notice Longest voting period a proposal may be given.
-    uint64 public constant MAX_VOTING_PERIOD = 90 days;
+    uint64 internal constant MAX_VOTING_PERIOD = 90 days;
     /// @notice Longest organisation name, in bytes.
-    uint256 public constant MAX_ORGANISATION_LENGTH = 128;
+    uint256 internal constant MAX_ORGANISATION_LENGTH = 128;
 
     address private _bootstrapAdmin;
     address private _registry;

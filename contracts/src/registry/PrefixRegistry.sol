@@ -12,9 +12,9 @@ import {Labels} from "../lib/Labels.sol";
 ///      operator set is versioned, ENS `recordVersions` style, so clearing costs no loop).
 contract PrefixRegistry is IPrefixRegistry {
     /// @notice Resolver URLs a service record may list.
-    uint256 public constant MAX_RESOLVERS = 8;
+    uint256 internal constant MAX_RESOLVERS = 8;
     /// @notice Longest resolver URL, in bytes.
-    uint256 public constant MAX_RESOLVER_LENGTH = 256;
+    uint256 internal constant MAX_RESOLVER_LENGTH = 256;
 
     address private immutable _consortium;
     mapping(bytes32 node => PrefixRecord) private _prefixes;
