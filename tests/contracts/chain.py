@@ -3,6 +3,7 @@ deployed, and helpers to assert exact custom errors."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 from eth.vm.forks import LondonVM
 from eth_abi import decode as abi_decode
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import TransactionFailed
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
@@ -88,6 +90,21 @@ class Chain:
             yield
         except ContractCustomError as exc:
             got, got_args = self.decode_error(exc.data)  # type: ignore[arg-type]
+            assert got == name, f"expected {name}{args}, got {got}{got_args}"
+            if args:
+                assert got_args == tuple(args), f"expected {name}{args}, got {got}{got_args}"
+        except TransactionFailed as exc:
+            # web3's eth-tester provider re-raises a revert as TransactionFailed("execution
+            # reverted: <repr of the revert data>") instead of ContractCustomError.
+            message = str(exc.args[0])
+            prefix = "execution reverted: "
+            try:
+                raw = ast.literal_eval(message[len(prefix) :]) if message.startswith(prefix) else None
+            except (ValueError, SyntaxError):  # a revert string, decoded by the provider
+                raw = None
+            if not isinstance(raw, bytes) or len(raw) < 4:
+                raise AssertionError(f"expected custom error {name}, got {message}") from exc
+            got, got_args = self.decode_error(raw)
             assert got == name, f"expected {name}{args}, got {got}{got_args}"
             if args:
                 assert got_args == tuple(args), f"expected {name}{args}, got {got}{got_args}"
