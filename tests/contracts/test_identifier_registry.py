@@ -857,6 +857,18 @@ def test_batch_ids_count_from_one(chain: Chain, owner: str, prefix: bytes) -> No
     assert chain.identifiers.functions.batchCount().call() == 3
 
 
+def test_batch_suffixes_of_every_shape(chain: Chain, owner: str, prefix: bytes) -> None:
+    suffixes = ["a", "x" * 31, "y" * 32, "z" * 33, "w" * 255, "零件-1", "é" * 16, "bolt/M8 ~", "\u00a0"]
+    records = [
+        BatchRecord(s, (HandleValue.text(1, "URL", f"https://example.com/{i}"),))
+        for i, s in enumerate(suffixes)
+    ]
+    receipt = batch(chain, owner, encode_batch(NODE, records))
+    assert only_event(chain, "BatchRegistered", receipt).root == merkle.root(
+        merkle.batch_leaves(NODE, records)
+    )
+
+
 def test_a_batch_of_one_has_its_leaf_as_root(chain: Chain, owner: str, prefix: bytes) -> None:
     receipt = batch(chain, owner, record("only"))
     leaf = merkle.leaf(handle_key(PREFIX, "only"), commitment(ZERO32, b"\x00"))
@@ -927,6 +939,8 @@ def test_batch_refuses_records_out_of_order(chain: Chain, owner: str, prefix: by
         (record(b"ok\x00"), "SuffixInvalidCharacter", (2,)),
         (record(b"\xc2\x85"), "SuffixInvalidCharacter", (0,)),
         (record(b"\xed\xbf\xbf"), "SuffixInvalidCharacter", (0,)),
+        (record(b"x" * 31 + b"\x01"), "SuffixInvalidCharacter", (31,)),
+        (record(b"x" * 32 + b"\x7f"), "SuffixInvalidCharacter", (32,)),
         (record("x", raw_values(raw_value(0, "T", b""))), "ValueIndexInvalid", (0,)),
         (record("x", raw_values(raw_value(1, "T", b"\xff"))), "ValueDataNotUtf8", (1,)),
         (

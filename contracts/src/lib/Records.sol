@@ -66,12 +66,24 @@ library Records {
             while (p < end) {
                 if (count == MAX_RECORDS) revert IIdentifierRegistry.BatchTooLarge(MAX_RECORDS);
                 uint256 suffixLength;
+                bool printable;
                 assembly ("memory-safe") {
-                    suffixLength := shr(248, mload(p))
+                    suffixLength := byte(0, mload(p))
+                    // Fast path for 1–32 bytes of printable ASCII (Utf8.isPrintableAscii's test
+                    // inlined, its constants derived from the zero slot); Utf8 judges the rest.
+                    let ones := div(not(mload(0x60)), 0xff)
+                    let shift := shl(3, sub(32, suffixLength))
+                    let w := shr(shift, mload(add(p, 1)))
+                    printable := iszero(
+                        or(
+                            gt(sub(suffixLength, 1), 31),
+                            and(or(or(w, not(add(w, mul(ones, 0x60)))), add(w, ones)), shr(shift, shl(7, ones)))
+                        )
+                    )
                 }
                 uint256 templateAt = p + 1 + suffixLength;
                 if (templateAt + 33 > end) revert IIdentifierRegistry.BatchMalformed(p - base);
-                Utf8.validateSuffix(p + 1, suffixLength);
+                if (!printable) Utf8.validateSuffix(p + 1, suffixLength);
                 bytes32 handleKey;
                 bytes32 templateId;
                 assembly ("memory-safe") {
