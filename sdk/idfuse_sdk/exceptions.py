@@ -17,5 +17,5 @@ class EncodingError(IdfuseError, ValueError):
     when decoding values or batch records read from the chain or an untrusted source."""
 
 
-class ArtifactNotFound(IdfuseError, LookupError):
+class ArtifactNotFoundError(IdfuseError, LookupError):
     """A compiled contract is not shipped with this package; reinstall idfuse."""

@@ -83,33 +83,36 @@ class Chain:
         name, types = self.errors[raw[:4]]
         return name, tuple(abi_decode(types, raw[4:]))
 
-    @contextlib.contextmanager
-    def reverts(self, name: str, *args: Any) -> Iterator[None]:
-        """Assert the block raises custom error ``name`` with exactly ``args`` (when given)."""
-        try:
-            yield
-        except ContractCustomError as exc:
-            got, got_args = self.decode_error(exc.data)  # type: ignore[arg-type]
-            assert got == name, f"expected {name}{args}, got {got}{got_args}"
-            if args:
-                assert got_args == tuple(args), f"expected {name}{args}, got {got}{got_args}"
-        except TransactionFailed as exc:
-            # web3's eth-tester provider re-raises a revert as TransactionFailed("execution
-            # reverted: <repr of the revert data>") instead of ContractCustomError.
+    def error_of(self, exc: BaseException) -> tuple[str, tuple[Any, ...]] | None:
+        """The custom error (name, args) a revert carried, or None for a revert string or an
+        empty revert. web3's eth-tester provider re-raises reverts as
+        TransactionFailed("execution reverted: <repr of the revert data>")."""
+        if isinstance(exc, ContractCustomError):
+            return self.decode_error(exc.data)  # type: ignore[arg-type]
+        if isinstance(exc, TransactionFailed):
             message = str(exc.args[0])
             prefix = "execution reverted: "
             try:
                 raw = ast.literal_eval(message[len(prefix) :]) if message.startswith(prefix) else None
             except (ValueError, SyntaxError):  # a revert string, decoded by the provider
                 raw = None
-            if not isinstance(raw, bytes) or len(raw) < 4:
-                raise AssertionError(f"expected custom error {name}, got {message}") from exc
-            got, got_args = self.decode_error(raw)
+            if isinstance(raw, bytes) and len(raw) >= 4 and raw[:4] in self.errors:
+                return self.decode_error(raw)
+        return None
+
+    @contextlib.contextmanager
+    def reverts(self, name: str, *args: Any) -> Iterator[None]:
+        """Assert the block raises custom error ``name`` with exactly ``args`` (when given)."""
+        try:
+            yield
+        except (ContractCustomError, ContractLogicError, TransactionFailed) as exc:
+            decoded = self.error_of(exc)
+            if decoded is None:
+                raise AssertionError(f"expected custom error {name}, got {exc!r}") from exc
+            got, got_args = decoded
             assert got == name, f"expected {name}{args}, got {got}{got_args}"
             if args:
                 assert got_args == tuple(args), f"expected {name}{args}, got {got}{got_args}"
-        except ContractLogicError as exc:  # pragma: no cover - a bare revert is a defect
-            raise AssertionError(f"expected custom error {name}, got {exc!r}") from exc
         else:
             raise AssertionError(f"expected revert {name}{args}, but the call succeeded")
 

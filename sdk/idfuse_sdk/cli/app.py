@@ -43,7 +43,10 @@ def contracts_command(
 
         typer.echo(
             json.dumps(
-                {name: {"compiler": a.compiler, "sourceDigest": a.source_digest} for name, a in found.items()},
+                {
+                    name: {"compiler": artifact.compiler, "sourceDigest": artifact.source_digest}
+                    for name, artifact in found.items()
+                },
                 indent=2,
             )
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from idfuse_sdk.exceptions import ArtifactNotFound
+from idfuse_sdk.exceptions import ArtifactNotFoundError
 
 _PACKAGE = "idfuse_sdk.contracts.compiled"
 
@@ -42,11 +42,11 @@ def _from_document(document: dict[str, Any]) -> Artifact:
 def load(name: str) -> Artifact:
     """The artifact of contract ``name`` (e.g. ``"PrefixRegistry"``).
 
-    :raises ArtifactNotFound: when no such contract ships with this package.
+    :raises ArtifactNotFoundError: when no such contract ships with this package.
     """
     entry = resources.files(_PACKAGE).joinpath(f"{name}.json")
     if not entry.is_file():
-        raise ArtifactNotFound(f"no compiled contract named {name!r} ships with idfuse")
+        raise ArtifactNotFoundError(f"no compiled contract named {name!r} ships with idfuse")
     return _from_document(json.loads(entry.read_text(encoding="utf-8")))
 
 
