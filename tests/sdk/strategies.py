@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 from hypothesis import strategies as st
+
 from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField
 from idfuse_sdk.types import (
     MAX_DATA_BYTES,

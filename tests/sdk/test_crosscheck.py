@@ -20,6 +20,8 @@ from eth_utils.abi import get_abi_output_types
 from eth_utils.crypto import keccak
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from web3.contract import Contract
+
 from idfuse_sdk import merkle
 from idfuse_sdk.encoding import (
     BatchRecord,
@@ -38,8 +40,6 @@ from idfuse_sdk.encoding import (
 from idfuse_sdk.exceptions import EncodingError, ValidationError
 from idfuse_sdk.identifiers import decode_suffix, handle_key, prefix_node, validate_prefix
 from idfuse_sdk.types import MAX_DATA_BYTES, ValueFormat
-from web3.contract import Contract
-
 from tests.contracts.chain import Chain, make_chain
 from tests.sdk.strategies import (
     LABEL_ALPHABET,

@@ -8,6 +8,7 @@ import pytest
 from eth_utils.crypto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
+
 from idfuse_sdk.encoding import (
     BatchRecord,
     HandleValue,
@@ -27,7 +28,6 @@ from idfuse_sdk.encoding import (
 from idfuse_sdk.exceptions import EncodingError, ValidationError
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import MAX_BATCH_RECORDS, PUBLIC_READ, PUBLIC_WRITE, TOMBSTONE, ZERO32, ValueFormat
-
 from tests.sdk.strategies import batch_records, handle_values, template_fields, value_lists
 
 NODE = prefix_node("88.100.1")

@@ -6,6 +6,7 @@ import pytest
 from eth_utils.crypto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
+
 from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.identifiers import (
     child_node,
@@ -21,7 +22,6 @@ from idfuse_sdk.identifiers import (
     validate_prefix,
     validate_suffix,
 )
-
 from tests.sdk.strategies import labels, prefixes, suffixes
 
 ZERO = bytes(32)

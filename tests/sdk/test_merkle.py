@@ -8,11 +8,11 @@ import pytest
 from eth_utils.crypto import keccak
 from hypothesis import given
 from hypothesis import strategies as st
+
 from idfuse_sdk import merkle
 from idfuse_sdk.encoding import BatchRecord, HandleValue, commitment, encode_values
 from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.identifiers import handle_key, prefix_node
-
 from tests.sdk.strategies import batch_records
 
 NODE = prefix_node("88.100.1")
