@@ -17,7 +17,18 @@ HEAVY = ("eth", "plyvel", "fastapi", "uvicorn", "trie", "eth_tester")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -32,7 +43,9 @@ def test_wheel_ships_both_packages_and_the_artifacts(wheel: zipfile.ZipFile) -> 
         assert f"idfuse_sdk/contracts/compiled/{contract}.json" in names
     assert "idfuse_sdk/py.typed" in names
     assert "idfuse_node/py.typed" in names
-    assert not any(name.startswith(("sdk/", "node/", "tests/")) for name in names), "no bare top-level packages"
+    assert not any(name.startswith(("sdk/", "node/", "tests/")) for name in names), (
+        "no bare top-level packages"
+    )
 
 
 def test_base_requirements_leave_out_the_node(wheel: zipfile.ZipFile) -> None:
@@ -69,6 +82,8 @@ for module in pkgutil.walk_packages(idfuse_sdk.__path__, "idfuse_sdk."):
     __import__(module.name)
 print("ok")
 """
-    result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, check=False, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", blocker], capture_output=True, text=True, check=False, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
