@@ -27,6 +27,18 @@ TEST_ARTIFACTS = Path(__file__).parent / "artifacts"
 GAS_LIMIT = 1_000_000_000
 VOTING_PERIOD = 7 * 24 * 3600
 ROLE_VALIDATOR, ROLE_MEMBER, ROLE_AUDITOR = 1, 2, 3
+NONE, ACTIVE, SUSPENDED, REVOKED = 0, 1, 2, 3  # IPrefixRegistry.Status
+ZERO32 = bytes(32)
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _comparable(value: Any) -> Any:
+    """eth-abi decodes addresses in lower case; compare them case-insensitively."""
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    if isinstance(value, (list, tuple)):
+        return tuple(_comparable(v) for v in value)
+    return value
 
 
 def _abi_type(item: dict[str, Any]) -> str:
@@ -112,7 +124,9 @@ class Chain:
             got, got_args = decoded
             assert got == name, f"expected {name}{args}, got {got}{got_args}"
             if args:
-                assert got_args == tuple(args), f"expected {name}{args}, got {got}{got_args}"
+                assert _comparable(got_args) == _comparable(args), (
+                    f"expected {name}{args}, got {got}{got_args}"
+                )
         else:
             raise AssertionError(f"expected revert {name}{args}, but the call succeeded")
 

@@ -7,31 +7,26 @@ from typing import Any
 
 import pytest
 from eth_abi import encode
-from eth_utils import keccak
 
 from idfuse_sdk.contracts.artifacts import load
-from tests.contracts.chain import ROLE_AUDITOR, ROLE_MEMBER, ROLE_VALIDATOR, VOTING_PERIOD, Chain
+from idfuse_sdk.identifiers import prefix_node
+from tests.contracts.chain import (
+    REVOKED,
+    ROLE_AUDITOR,
+    ROLE_MEMBER,
+    ROLE_VALIDATOR,
+    SUSPENDED,
+    VOTING_PERIOD,
+    ZERO32,
+    ZERO_ADDRESS,
+    Chain,
+)
 
-ZERO32 = bytes(32)
-ZERO_ADDRESS = "0x" + "00" * 20
 ROLE_NONE = 0
 NONE, OPEN, EXECUTED, REJECTED, EXPIRED = range(5)
 ADD_MEMBER, REMOVE_MEMBER, CHANGE_ROLE, ALLOCATE_PREFIX, SET_PREFIX_STATUS, RENEW_PREFIX = range(6)
-ACTIVE, SUSPENDED, REVOKED = 1, 2, 3
 # Proposal fields as proposal(id) returns them.
 KIND, STATE, PROPOSER, DEADLINE, YES, NO, DATA = range(7)
-
-
-def node_of(name: str) -> bytes:
-    node = ZERO32
-    for label in name.split("."):
-        node = keccak(node + keccak(label.lower().encode()))
-    return node
-
-
-def err(address: str) -> str:
-    """Addresses as eth-abi decodes them from revert data."""
-    return address.lower()
 
 
 def add_member(chain: Chain, account: str, role: int = ROLE_MEMBER, organisation: str = "Org") -> Any:
@@ -140,7 +135,7 @@ def test_constructor_refuses(
 def test_bind_registry_once(chain: Chain) -> None:
     consortium, _ = deploy_consortium(chain, chain.admin, "Org", ROLE_VALIDATOR, VOTING_PERIOD)
     stranger = chain.accounts[3]
-    with chain.reverts("ConsortiumNotBootstrapAdmin", err(stranger)):
+    with chain.reverts("ConsortiumNotBootstrapAdmin", stranger):
         chain.transact(consortium.functions.bindRegistry(chain.prefixes.address), stranger)
     with chain.reverts("ConsortiumZeroAddress"):
         chain.transact(consortium.functions.bindRegistry(ZERO_ADDRESS), chain.admin)
@@ -148,7 +143,7 @@ def test_bind_registry_once(chain: Chain) -> None:
     (event,) = chain.events(consortium, "RegistryBound", receipt)
     assert event.args.registry == chain.prefixes.address
     assert consortium.functions.registry().call() == chain.prefixes.address
-    with chain.reverts("ConsortiumRegistryAlreadyBound", err(chain.prefixes.address)):
+    with chain.reverts("ConsortiumRegistryAlreadyBound", chain.prefixes.address):
         chain.transact(consortium.functions.bindRegistry(chain.accounts[4]), chain.admin)
 
 
@@ -161,9 +156,9 @@ def test_prefix_actions_need_a_bound_registry(chain: Chain) -> None:
     with chain.reverts("ConsortiumRegistryNotBound"):
         chain.transact(consortium.functions.proposeAllocatePrefix("88", owner, 0), chain.admin)
     with chain.reverts("ConsortiumRegistryNotBound"):
-        chain.transact(consortium.functions.proposeSetPrefixStatus(node_of("88"), SUSPENDED), chain.admin)
+        chain.transact(consortium.functions.proposeSetPrefixStatus(prefix_node("88"), SUSPENDED), chain.admin)
     with chain.reverts("ConsortiumRegistryNotBound"):
-        chain.transact(consortium.functions.proposeRenewPrefix(node_of("88"), 0), chain.admin)
+        chain.transact(consortium.functions.proposeRenewPrefix(prefix_node("88"), 0), chain.admin)
 
 
 def test_bootstrap_add_member(chain: Chain) -> None:
@@ -197,7 +192,7 @@ def test_new_member_checks(
     """The same checks guard bootstrapAddMember and proposeAddMember."""
     names = {"admin": chain.admin, "new": chain.accounts[6]}
     account = names.get(account, account)
-    expected = tuple(err(names[a]) if a in names else a for a in error_args)
+    expected = tuple(names.get(a, a) for a in error_args)
     with chain.reverts(error, *expected):
         chain.transact(
             chain.consortium.functions.bootstrapAddMember(account, organisation, role), chain.admin
@@ -217,7 +212,7 @@ def test_bootstrap_powers_are_admin_only(chain: Chain) -> None:
         c.renounceBootstrap(),
         c.bindRegistry(chain.accounts[2]),
     ):
-        with chain.reverts("ConsortiumNotBootstrapAdmin", err(member)):
+        with chain.reverts("ConsortiumNotBootstrapAdmin", member):
             chain.transact(fn, member)
 
 
@@ -225,10 +220,10 @@ def test_bootstrap_allocate_prefix(chain: Chain) -> None:
     owner = chain.accounts[1]
     receipt = chain.transact(chain.consortium.functions.bootstrapAllocatePrefix("88", owner, 0), chain.admin)
     (event,) = chain.events(chain.prefixes, "PrefixRegistered", receipt)
-    assert (event.args.node, event.args.name, event.args.owner) == (node_of("88"), "88", owner)
+    assert (event.args.node, event.args.name, event.args.owner) == (prefix_node("88"), "88", owner)
     assert chain.consortium.functions.bootstrapAllocatePrefix("86", owner, 0).call(
         {"from": chain.admin}
-    ) == node_of("86")
+    ) == prefix_node("86")
 
 
 def test_renounce_ends_bootstrap_powers(chain: Chain) -> None:
@@ -243,7 +238,7 @@ def test_renounce_ends_bootstrap_powers(chain: Chain) -> None:
         c.renounceBootstrap(),
         c.bindRegistry(chain.accounts[2]),
     ):
-        with chain.reverts("ConsortiumNotBootstrapAdmin", err(chain.admin)):
+        with chain.reverts("ConsortiumNotBootstrapAdmin", chain.admin):
             chain.transact(fn, chain.admin)
     # still a member, so still an allowed sender and a voter
     assert c.isAllowedSender(chain.admin).call() is True
@@ -263,7 +258,7 @@ def test_bootstrap_admin_is_allowed_until_renouncing_even_when_not_a_member(chai
     assert c.member(chain.admin).call() == (ROLE_NONE, "")
     assert c.isAllowedSender(chain.admin).call() is True
     add_member(chain, chain.accounts[2])  # bootstrap powers outlive membership
-    with chain.reverts("ConsortiumNotMember", err(chain.admin)):
+    with chain.reverts("ConsortiumNotMember", chain.admin):
         chain.transact(c.proposeAddMember(chain.accounts[3], "Org", ROLE_MEMBER), chain.admin)
     chain.transact(c.renounceBootstrap(), chain.admin)
     assert c.isAllowedSender(chain.admin).call() is False
@@ -344,7 +339,7 @@ def test_no_votes_reject_once_the_threshold_is_out_of_reach(chain: Chain) -> Non
     (rejected,) = chain.events(chain.consortium, "ProposalRejected", receipt)
     assert rejected.args.id == pid
     assert state(chain, pid) == REJECTED
-    assert chain.prefixes.functions.prefix(node_of("88")).call()[4] == 0
+    assert chain.prefixes.functions.prefix(prefix_node("88")).call()[4] == 0
     with chain.reverts("ConsortiumProposalClosed", pid, REJECTED):
         vote(chain, pid, admin)
 
@@ -374,7 +369,7 @@ def test_threshold_is_counted_at_the_time_of_the_vote(chain: Chain) -> None:
     assert state(chain, allocation) == OPEN  # settled only by a vote
     receipt = vote(chain, allocation, b, support=False)
     assert chain.events(chain.consortium, "ProposalExecuted", receipt)[0].args.id == allocation
-    assert chain.prefixes.functions.prefix(node_of("88")).call()[2] == owner
+    assert chain.prefixes.functions.prefix(prefix_node("88")).call()[2] == owner
 
 
 def test_voting_rules(chain: Chain) -> None:
@@ -382,11 +377,11 @@ def test_voting_rules(chain: Chain) -> None:
     auditor, stranger = chain.accounts[5], chain.accounts[6]
     add_member(chain, auditor, ROLE_AUDITOR)
     pid = opened(chain, chain.transact(chain.consortium.functions.proposeAllocatePrefix("88", a, 0), admin))
-    with chain.reverts("ConsortiumAlreadyVoted", pid, err(admin)):
+    with chain.reverts("ConsortiumAlreadyVoted", pid, admin):
         vote(chain, pid, admin)
-    with chain.reverts("ConsortiumNotVoter", err(auditor)):
+    with chain.reverts("ConsortiumNotVoter", auditor):
         vote(chain, pid, auditor)
-    with chain.reverts("ConsortiumNotMember", err(stranger)):
+    with chain.reverts("ConsortiumNotMember", stranger):
         vote(chain, pid, stranger)
     for missing in (0, pid + 1):
         with chain.reverts("ConsortiumProposalNotFound", missing):
@@ -408,13 +403,13 @@ def test_auditors_and_strangers_cannot_propose(chain: Chain) -> None:
         c.proposeRemoveMember(chain.admin),
         c.proposeChangeRole(chain.admin, ROLE_MEMBER),
         c.proposeAllocatePrefix("88", auditor, 0),
-        c.proposeSetPrefixStatus(node_of("88"), SUSPENDED),
-        c.proposeRenewPrefix(node_of("88"), 0),
+        c.proposeSetPrefixStatus(prefix_node("88"), SUSPENDED),
+        c.proposeRenewPrefix(prefix_node("88"), 0),
     )
     for fn in proposals:
-        with chain.reverts("ConsortiumNotVoter", err(auditor)):
+        with chain.reverts("ConsortiumNotVoter", auditor):
             chain.transact(fn, auditor)
-        with chain.reverts("ConsortiumNotMember", err(stranger)):
+        with chain.reverts("ConsortiumNotMember", stranger):
             chain.transact(fn, stranger)
 
 
@@ -425,7 +420,7 @@ def test_removed_member_can_no_longer_vote(chain: Chain) -> None:
     )
     removal = opened(chain, chain.transact(chain.consortium.functions.proposeRemoveMember(b), admin))
     vote(chain, removal, a)
-    with chain.reverts("ConsortiumNotMember", err(b)):
+    with chain.reverts("ConsortiumNotMember", b):
         vote(chain, pending, b)
 
 
@@ -498,9 +493,9 @@ def test_remove_member_keeps_join_order(chain: Chain) -> None:
 
 def test_remove_member_refusals(chain: Chain) -> None:
     stranger = chain.accounts[6]
-    with chain.reverts("ConsortiumNotMember", err(stranger)):
+    with chain.reverts("ConsortiumNotMember", stranger):
         chain.transact(chain.consortium.functions.proposeRemoveMember(stranger), chain.admin)
-    with chain.reverts("ConsortiumLastVoter", err(chain.admin)):
+    with chain.reverts("ConsortiumLastVoter", chain.admin):
         chain.transact(chain.consortium.functions.proposeRemoveMember(chain.admin), chain.admin)
     auditor = chain.accounts[5]
     add_member(chain, auditor, ROLE_AUDITOR)
@@ -516,7 +511,7 @@ def test_last_voter_is_rechecked_at_execution(chain: Chain) -> None:
     remove_admin = opened(chain, chain.transact(chain.consortium.functions.proposeRemoveMember(admin), a))
     vote(chain, remove_a, a)  # a votes itself out
     assert chain.consortium.functions.votingMembers().call() == 1
-    with chain.reverts("ConsortiumLastVoter", err(admin)):
+    with chain.reverts("ConsortiumLastVoter", admin):
         vote(chain, remove_admin, admin)
     assert state(chain, remove_admin) == OPEN
 
@@ -531,7 +526,7 @@ def test_change_role(chain: Chain) -> None:
     assert dict(event.args) == {"account": a, "previousRole": ROLE_MEMBER, "role": ROLE_AUDITOR}
     assert chain.consortium.functions.member(a).call() == (ROLE_AUDITOR, "Org")
     assert chain.consortium.functions.votingMembers().call() == 2
-    with chain.reverts("ConsortiumNotVoter", err(a)):
+    with chain.reverts("ConsortiumNotVoter", a):
         vote(chain, pid, a)
     # promoted back to a voting role
     b = chain.accounts[2]
@@ -546,13 +541,13 @@ def test_change_role(chain: Chain) -> None:
 def test_change_role_refusals(chain: Chain) -> None:
     stranger = chain.accounts[6]
     c = chain.consortium.functions
-    with chain.reverts("ConsortiumNotMember", err(stranger)):
+    with chain.reverts("ConsortiumNotMember", stranger):
         chain.transact(c.proposeChangeRole(stranger, ROLE_MEMBER), chain.admin)
     with chain.reverts("ConsortiumInvalidRole", ROLE_NONE):
         chain.transact(c.proposeChangeRole(chain.admin, ROLE_NONE), chain.admin)
     with chain.reverts("ConsortiumInvalidRole", ROLE_VALIDATOR):
         chain.transact(c.proposeChangeRole(chain.admin, ROLE_VALIDATOR), chain.admin)
-    with chain.reverts("ConsortiumLastVoter", err(chain.admin)):
+    with chain.reverts("ConsortiumLastVoter", chain.admin):
         chain.transact(c.proposeChangeRole(chain.admin, ROLE_AUDITOR), chain.admin)
     # validator to member keeps a vote, so the last voter may make it
     receipt = chain.transact(c.proposeChangeRole(chain.admin, ROLE_MEMBER), chain.admin)
@@ -568,7 +563,7 @@ def test_add_member_is_rechecked_at_execution(chain: Chain) -> None:
     first = opened(chain, chain.transact(propose(new, "One", ROLE_AUDITOR), admin))
     second = opened(chain, chain.transact(propose(new, "Two", ROLE_AUDITOR), admin))
     vote(chain, first, a)
-    with chain.reverts("ConsortiumAlreadyMember", err(new)):
+    with chain.reverts("ConsortiumAlreadyMember", new):
         vote(chain, second, a)
     assert chain.consortium.functions.member(new).call() == (ROLE_AUDITOR, "One")
     assert state(chain, second) == OPEN
@@ -588,7 +583,7 @@ def test_allocate_prefix_by_vote(chain: Chain) -> None:
     receipt = vote(chain, pid, a)
     (event,) = chain.events(chain.prefixes, "PrefixRegistered", receipt)
     assert dict(event.args) == {
-        "node": node_of("cn"),
+        "node": prefix_node("cn"),
         "parent": ZERO32,
         "owner": owner,
         "name": "CN",
@@ -622,7 +617,7 @@ def test_allocate_prefix_refuses_zero_owner_and_past_expiry(chain: Chain) -> Non
     with chain.reverts("PrefixZeroOwner"):
         chain.transact(c.proposeAllocatePrefix("88", ZERO_ADDRESS, 0), chain.admin)
     past = chain.now() - 1
-    with chain.reverts("PrefixInvalidExpiry", node_of("88"), past):
+    with chain.reverts("PrefixInvalidExpiry", prefix_node("88"), past):
         chain.transact(c.proposeAllocatePrefix("88", chain.admin, past), chain.admin)
 
 
@@ -633,7 +628,7 @@ def test_registry_errors_bubble_from_execution(chain: Chain) -> None:
     pid = opened(
         chain, chain.transact(chain.consortium.functions.proposeAllocatePrefix("aB", owner, 0), admin)
     )
-    with chain.reverts("PrefixCaseConflict", node_of("ab"), "Ab", "aB"):
+    with chain.reverts("PrefixCaseConflict", prefix_node("ab"), "Ab", "aB"):
         vote(chain, pid, a)
     assert state(chain, pid) == OPEN
 
@@ -642,7 +637,7 @@ def test_set_prefix_status_by_vote(chain: Chain) -> None:
     admin, a, _ = with_voters(chain, 3)
     owner = chain.accounts[8]
     chain.transact(chain.consortium.functions.bootstrapAllocatePrefix("88", owner, 0), admin)
-    node = node_of("88")
+    node = prefix_node("88")
     pid = opened(
         chain, chain.transact(chain.consortium.functions.proposeSetPrefixStatus(node, SUSPENDED), admin)
     )
@@ -667,19 +662,23 @@ def test_set_prefix_status_by_vote(chain: Chain) -> None:
 @pytest.mark.parametrize("status", [0, 4, 255])
 def test_set_prefix_status_refuses_invalid_status(chain: Chain, status: int) -> None:
     with chain.reverts("ConsortiumInvalidStatus", status):
-        chain.transact(chain.consortium.functions.proposeSetPrefixStatus(node_of("88"), status), chain.admin)
+        chain.transact(
+            chain.consortium.functions.proposeSetPrefixStatus(prefix_node("88"), status), chain.admin
+        )
 
 
 def test_set_prefix_status_of_unknown_prefix_fails_at_execution(chain: Chain) -> None:
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.transact(chain.consortium.functions.proposeSetPrefixStatus(node_of("99"), REVOKED), chain.admin)
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.transact(
+            chain.consortium.functions.proposeSetPrefixStatus(prefix_node("99"), REVOKED), chain.admin
+        )
 
 
 def test_renew_prefix_by_vote(chain: Chain) -> None:
     admin, a, _ = with_voters(chain, 3)
     owner = chain.accounts[8]
     chain.transact(chain.consortium.functions.bootstrapAllocatePrefix("88", owner, chain.now() + 100), admin)
-    node = node_of("88")
+    node = prefix_node("88")
     later = chain.now() + 10 * 365 * 86400
     pid = opened(chain, chain.transact(chain.consortium.functions.proposeRenewPrefix(node, later), admin))
     assert proposal(chain, pid)[KIND] == RENEW_PREFIX
@@ -692,8 +691,8 @@ def test_renew_prefix_by_vote(chain: Chain) -> None:
 
 def test_renew_prefix_refuses_past_expiry(chain: Chain) -> None:
     past = chain.now() - 1
-    with chain.reverts("PrefixInvalidExpiry", node_of("88"), past):
-        chain.transact(chain.consortium.functions.proposeRenewPrefix(node_of("88"), past), chain.admin)
+    with chain.reverts("PrefixInvalidExpiry", prefix_node("88"), past):
+        chain.transact(chain.consortium.functions.proposeRenewPrefix(prefix_node("88"), past), chain.admin)
 
 
 # --- the deployable artifact ---------------------------------------------------------------

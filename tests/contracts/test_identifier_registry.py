@@ -25,9 +25,8 @@ from idfuse_sdk.encoding import (
 )
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import ValueFormat
-from tests.contracts.chain import Chain
+from tests.contracts.chain import ZERO32, Chain
 
-ZERO32 = bytes(32)
 TOMBSTONE = (1).to_bytes(32, "big")
 NOT_A_FIELD = 2**256 - 1
 SUSPENDED, REVOKED = 2, 3
@@ -63,11 +62,6 @@ def raw_values(*values: bytes) -> bytes:
 def text_values(**by_type: str) -> bytes:
     """Values 1, 2, … of the given types holding the given texts."""
     return encode_values(HandleValue.text(i, t, text) for i, (t, text) in enumerate(by_type.items(), 1))
-
-
-def err(address: str) -> str:
-    """Addresses as eth-abi decodes them from revert data."""
-    return address.lower()
 
 
 def storage_word(chain: Chain, key: bytes) -> bytes:
@@ -158,21 +152,6 @@ def product_values(
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def owner(chain: Chain) -> str:
-    return chain.accounts[1]
-
-
-@pytest.fixture
-def operator(chain: Chain) -> str:
-    return chain.accounts[2]
-
-
-@pytest.fixture
-def stranger(chain: Chain) -> str:
-    return chain.accounts[3]
 
 
 @pytest.fixture
@@ -292,7 +271,7 @@ def write(chain: Chain, kind: str, sender: str, node: bytes = NODE) -> Any:
 
 @pytest.mark.parametrize("kind", WRITES)
 def test_writes_refuse_a_stranger(chain: Chain, stranger: str, prefix: bytes, kind: str) -> None:
-    with chain.reverts("PrefixUnauthorized", NODE, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", NODE, stranger):
         write(chain, kind, stranger)
 
 
@@ -301,7 +280,7 @@ def test_writes_refuse_the_parent_owner_of_someone_elses_prefix(
     chain: Chain, owner: str, stranger: str, prefix: bytes, kind: str
 ) -> None:
     chain.transact(chain.prefixes.functions.registerChild(TOP, "200", stranger, 0), owner)
-    with chain.reverts("PrefixUnauthorized", prefix_node("88.200"), err(owner)):
+    with chain.reverts("PrefixUnauthorized", prefix_node("88.200"), owner):
         write(chain, kind, owner, prefix_node("88.200"))
 
 

@@ -9,26 +9,11 @@ import pytest
 from eth_utils import keccak
 
 from idfuse_sdk.contracts.artifacts import load
-from tests.contracts.chain import Chain
+from idfuse_sdk.identifiers import prefix_node
+from tests.contracts.chain import ACTIVE, NONE, REVOKED, SUSPENDED, ZERO32, ZERO_ADDRESS, Chain
 
-ZERO32 = bytes(32)
-ZERO_ADDRESS = "0x" + "00" * 20
-NONE, ACTIVE, SUSPENDED, REVOKED = 0, 1, 2, 3
 # PrefixRecord fields as prefix(node) returns them.
 NAME, PARENT, OWNER, PENDING, STATUS, EXPIRY, CHANGED, METADATA = range(8)
-
-
-def node_of(name: str) -> bytes:
-    """docs/data-model.md: node(p.label) = keccak(node(p) ‖ keccak(lower(label)))."""
-    node = ZERO32
-    for label in name.split("."):
-        node = keccak(node + keccak(label.lower().encode()))
-    return node
-
-
-def err(address: str) -> str:
-    """Addresses as eth-abi decodes them from revert data."""
-    return address.lower()
 
 
 def record(chain: Chain, node: bytes) -> tuple[Any, ...]:
@@ -59,16 +44,6 @@ def govern_renew(chain: Chain, node: bytes, expiry: int) -> Any:
 
 
 @pytest.fixture
-def owner(chain: Chain) -> str:
-    return chain.accounts[1]
-
-
-@pytest.fixture
-def stranger(chain: Chain) -> str:
-    return chain.accounts[3]
-
-
-@pytest.fixture
 def top(chain: Chain, owner: str) -> bytes:
     """Top-level prefix "88" owned by accounts[1]."""
     return allocate(chain, "88", owner)
@@ -82,8 +57,17 @@ def test_consortium_view_names_the_governing_contract(chain: Chain) -> None:
 
 
 def test_unknown_prefix_reads_as_status_none(chain: Chain) -> None:
-    assert record(chain, node_of("nowhere")) == ("", ZERO32, ZERO_ADDRESS, ZERO_ADDRESS, NONE, 0, 0, ZERO32)
-    assert chain.prefixes.functions.service(node_of("nowhere")).call() == ([], 0, ZERO_ADDRESS)
+    assert record(chain, prefix_node("nowhere")) == (
+        "",
+        ZERO32,
+        ZERO_ADDRESS,
+        ZERO_ADDRESS,
+        NONE,
+        0,
+        0,
+        ZERO32,
+    )
+    assert chain.prefixes.functions.service(prefix_node("nowhere")).call() == ([], 0, ZERO_ADDRESS)
 
 
 # --- nodeOf and the label rules -------------------------------------------------------------
@@ -93,18 +77,18 @@ def test_unknown_prefix_reads_as_status_none(chain: Chain) -> None:
     "name", ["88", "88.100", "88.100.1", "Acme-1.x.Y-2", "a" * 63, "-.-", "0.1.2.3.4.5.6.7"]
 )
 def test_node_of_matches_the_data_model(chain: Chain, name: str) -> None:
-    assert chain.prefixes.functions.nodeOf(name).call() == node_of(name)
+    assert chain.prefixes.functions.nodeOf(name).call() == prefix_node(name)
 
 
 def test_node_of_ignores_case(chain: Chain) -> None:
     nodes = {chain.prefixes.functions.nodeOf(n).call() for n in ("AbC.dEf", "abc.def", "ABC.DEF")}
-    assert nodes == {node_of("abc.def")}
+    assert nodes == {prefix_node("abc.def")}
 
 
 def test_node_of_accepts_exactly_128_bytes(chain: Chain) -> None:
     name = ".".join(["a" * 63, "b" * 62, "c"])
     assert len(name) == 128
-    assert chain.prefixes.functions.nodeOf(name).call() == node_of(name)
+    assert chain.prefixes.functions.nodeOf(name).call() == prefix_node(name)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +124,7 @@ def test_register_top_level_through_the_consortium(chain: Chain, owner: str) -> 
         chain.consortium.functions.bootstrapAllocatePrefix("CN", owner, expiry), chain.admin
     )
     (event,) = chain.events(chain.prefixes, "PrefixRegistered", receipt)
-    node = node_of("cn")
+    node = prefix_node("cn")
     assert dict(event.args) == {
         "node": node,
         "parent": ZERO32,
@@ -162,7 +146,7 @@ def test_register_top_level_through_the_consortium(chain: Chain, owner: str) -> 
 
 
 def test_register_top_level_is_consortium_only(chain: Chain, owner: str) -> None:
-    with chain.reverts("PrefixOnlyConsortium", err(chain.admin)):
+    with chain.reverts("PrefixOnlyConsortium", chain.admin):
         chain.transact(chain.prefixes.functions.registerTopLevel("88", owner, 0), chain.admin)
 
 
@@ -184,8 +168,8 @@ def test_register_top_level_refuses_malformed_labels(
 
 def test_register_top_level_accepts_a_63_byte_label(chain: Chain, owner: str) -> None:
     label = "Z" * 63
-    assert allocate(chain, label, owner) == node_of(label)
-    assert record(chain, node_of(label))[NAME] == label
+    assert allocate(chain, label, owner) == prefix_node(label)
+    assert record(chain, prefix_node(label))[NAME] == label
 
 
 def test_register_top_level_refuses_exact_and_case_only_duplicates(chain: Chain, owner: str) -> None:
@@ -200,7 +184,7 @@ def test_register_refuses_zero_owner_and_past_expiry(chain: Chain, owner: str) -
     with chain.reverts("PrefixZeroOwner"):
         chain.transact(chain.consortium.functions.bootstrapAllocatePrefix("88", ZERO_ADDRESS, 0), chain.admin)
     past = chain.now() - 1
-    with chain.reverts("PrefixInvalidExpiry", node_of("88"), past):
+    with chain.reverts("PrefixInvalidExpiry", prefix_node("88"), past):
         chain.transact(chain.consortium.functions.bootstrapAllocatePrefix("88", owner, past), chain.admin)
 
 
@@ -212,7 +196,7 @@ def test_register_child_by_parent_owner(chain: Chain, top: bytes, owner: str) ->
     expiry = chain.now() + 10_000
     receipt = chain.transact(chain.prefixes.functions.registerChild(top, "100", holder, expiry), owner)
     (event,) = chain.events(chain.prefixes, "PrefixRegistered", receipt)
-    node = node_of("88.100")
+    node = prefix_node("88.100")
     assert dict(event.args) == {
         "node": node,
         "parent": top,
@@ -231,7 +215,7 @@ def test_register_child_by_parent_owner(chain: Chain, top: bytes, owner: str) ->
         ZERO32,
     )
     grandchild = child(chain, node, "Line-1", owner, holder)
-    assert grandchild == node_of("88.100.line-1")
+    assert grandchild == prefix_node("88.100.line-1")
     assert record(chain, grandchild)[NAME] == "88.100.Line-1"
 
 
@@ -245,9 +229,9 @@ def test_register_child_by_operator(chain: Chain, top: bytes, owner: str) -> Non
 def test_register_child_refuses_strangers_and_unknown_parents(
     chain: Chain, top: bytes, stranger: str
 ) -> None:
-    with chain.reverts("PrefixUnauthorized", top, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", top, stranger):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", stranger, 0), stranger)
-    missing = node_of("99")
+    missing = prefix_node("99")
     with chain.reverts("PrefixNotFound", missing):
         chain.transact(chain.prefixes.functions.registerChild(missing, "1", stranger, 0), stranger)
 
@@ -289,7 +273,7 @@ def test_register_child_refuses_zero_owner_and_past_expiry(chain: Chain, top: by
     with chain.reverts("PrefixZeroOwner"):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", ZERO_ADDRESS, 0), owner)
     past = chain.now() - 1
-    with chain.reverts("PrefixInvalidExpiry", node_of("88.1"), past):
+    with chain.reverts("PrefixInvalidExpiry", prefix_node("88.1"), past):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", owner, past), owner)
 
 
@@ -362,16 +346,16 @@ def test_expired_child_is_reported_before_its_parent(chain: Chain, top: bytes, o
 def test_require_writable(chain: Chain, top: bytes, owner: str, stranger: str) -> None:
     operator = chain.accounts[4]
     chain.prefixes.functions.requireWritable(top, owner).call()
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.prefixes.functions.requireWritable(top, operator).call()
     chain.transact(chain.prefixes.functions.setOperator(top, operator, True), owner)
     chain.prefixes.functions.requireWritable(top, operator).call()
-    with chain.reverts("PrefixUnauthorized", top, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", top, stranger):
         chain.prefixes.functions.requireWritable(top, stranger).call()
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.prefixes.functions.requireWritable(node_of("99"), owner).call()
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.prefixes.functions.requireLive(node_of("99")).call()
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.prefixes.functions.requireWritable(prefix_node("99"), owner).call()
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.prefixes.functions.requireLive(prefix_node("99")).call()
 
 
 # --- ownership ------------------------------------------------------------------------------
@@ -394,7 +378,7 @@ def test_two_step_transfer(chain: Chain, top: bytes, owner: str) -> None:
         0,
         receipt.blockNumber,
     )
-    with chain.reverts("PrefixUnauthorized", top, err(owner)):
+    with chain.reverts("PrefixUnauthorized", top, owner):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", owner, 0), owner)
     child(chain, top, "1", successor, successor)
 
@@ -403,13 +387,13 @@ def test_transfer_is_owner_only_and_acceptance_pending_owner_only(
     chain: Chain, top: bytes, owner: str, stranger: str
 ) -> None:
     successor = chain.accounts[5]
-    with chain.reverts("PrefixUnauthorized", top, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", top, stranger):
         chain.transact(chain.prefixes.functions.transferOwnership(top, stranger), stranger)
-    with chain.reverts("PrefixNotPendingOwner", top, err(successor)):
+    with chain.reverts("PrefixNotPendingOwner", top, successor):
         chain.transact(chain.prefixes.functions.acceptOwnership(top), successor)
     chain.transact(chain.prefixes.functions.transferOwnership(top, successor), owner)
     for wrong in (stranger, owner):
-        with chain.reverts("PrefixNotPendingOwner", top, err(wrong)):
+        with chain.reverts("PrefixNotPendingOwner", top, wrong):
             chain.transact(chain.prefixes.functions.acceptOwnership(top), wrong)
 
 
@@ -422,7 +406,7 @@ def test_transfer_to_zero_cancels(chain: Chain, top: bytes, owner: str) -> None:
     assert chain.events(chain.prefixes, "PrefixTransferStarted", receipt) == []
     assert record(chain, top)[PENDING] == ZERO_ADDRESS
     assert record(chain, top)[CHANGED] == receipt.blockNumber
-    with chain.reverts("PrefixNotPendingOwner", top, err(successor)):
+    with chain.reverts("PrefixNotPendingOwner", top, successor):
         chain.transact(chain.prefixes.functions.acceptOwnership(top), successor)
 
 
@@ -434,8 +418,8 @@ def test_transfer_and_acceptance_need_a_live_prefix(chain: Chain, top: bytes, ow
         chain.transact(chain.prefixes.functions.acceptOwnership(top), successor)
     with chain.reverts("PrefixInactive", top, top, SUSPENDED):
         chain.transact(chain.prefixes.functions.transferOwnership(top, ZERO_ADDRESS), owner)
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.transact(chain.prefixes.functions.acceptOwnership(node_of("99")), successor)
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.transact(chain.prefixes.functions.acceptOwnership(prefix_node("99")), successor)
 
 
 # --- operators ------------------------------------------------------------------------------
@@ -450,23 +434,23 @@ def test_set_operator(chain: Chain, top: bytes, owner: str) -> None:
     assert record(chain, top)[CHANGED] == receipt.blockNumber
 
     # an operator registers children but does not administer the prefix
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.transact(chain.prefixes.functions.setOperator(top, chain.accounts[6], True), operator)
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.transact(chain.prefixes.functions.transferOwnership(top, operator), operator)
 
     receipt = chain.transact(chain.prefixes.functions.setOperator(top, operator, False), owner)
     (event,) = chain.events(chain.prefixes, "PrefixOperatorChanged", receipt)
     assert event.args.approved is False
     assert chain.prefixes.functions.isOperator(top, operator).call() is False
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", operator, 0), operator)
 
 
 def test_set_operator_is_owner_only_on_a_live_prefix(
     chain: Chain, top: bytes, owner: str, stranger: str
 ) -> None:
-    with chain.reverts("PrefixUnauthorized", top, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", top, stranger):
         chain.transact(chain.prefixes.functions.setOperator(top, stranger, True), stranger)
     govern_status(chain, top, REVOKED)
     with chain.reverts("PrefixInactive", top, top, REVOKED):
@@ -478,7 +462,7 @@ def test_operators_are_per_node(chain: Chain, top: bytes, owner: str) -> None:
     sub = child(chain, top, "1", owner, owner)
     chain.transact(chain.prefixes.functions.setOperator(top, operator, True), owner)
     assert chain.prefixes.functions.isOperator(sub, operator).call() is False
-    with chain.reverts("PrefixUnauthorized", sub, err(operator)):
+    with chain.reverts("PrefixUnauthorized", sub, operator):
         chain.transact(chain.prefixes.functions.registerChild(sub, "2", operator, 0), operator)
 
 
@@ -489,7 +473,7 @@ def test_completed_transfer_clears_operators(chain: Chain, top: bytes, owner: st
     assert chain.prefixes.functions.isOperator(top, operator).call() is True  # pending only
     chain.transact(chain.prefixes.functions.acceptOwnership(top), successor)
     assert chain.prefixes.functions.isOperator(top, operator).call() is False
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.transact(chain.prefixes.functions.registerChild(top, "1", operator, 0), operator)
     chain.transact(chain.prefixes.functions.setOperator(top, operator, True), successor)
     assert chain.prefixes.functions.isOperator(top, operator).call() is True
@@ -522,14 +506,14 @@ def test_set_status_authority(chain: Chain, top: bytes, owner: str, stranger: st
     sub = child(chain, top, "1", holder, owner)
     chain.transact(chain.prefixes.functions.setOperator(top, operator, True), owner)
     # top-level: the Consortium only, not even its owner
-    with chain.reverts("PrefixOnlyConsortium", err(owner)):
+    with chain.reverts("PrefixOnlyConsortium", owner):
         chain.transact(chain.prefixes.functions.setStatus(top, SUSPENDED), owner)
     # child: not its own owner, not the parent's operator, not a stranger
     for caller in (holder, operator, stranger):
-        with chain.reverts("PrefixUnauthorized", sub, err(caller)):
+        with chain.reverts("PrefixUnauthorized", sub, caller):
             chain.transact(chain.prefixes.functions.setStatus(sub, SUSPENDED), caller)
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.transact(chain.prefixes.functions.setStatus(node_of("99"), SUSPENDED), owner)
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.transact(chain.prefixes.functions.setStatus(prefix_node("99"), SUSPENDED), owner)
 
 
 def test_parent_owner_needs_a_live_parent(chain: Chain, top: bytes, owner: str) -> None:
@@ -576,14 +560,14 @@ def test_renew_refuses_past_expiry_and_unauthorised_callers(
     past = chain.now() - 1
     with chain.reverts("PrefixInvalidExpiry", sub, past):
         chain.transact(chain.prefixes.functions.renew(sub, past), owner)
-    with chain.reverts("PrefixUnauthorized", sub, err(chain.accounts[2])):
+    with chain.reverts("PrefixUnauthorized", sub, chain.accounts[2]):
         chain.transact(chain.prefixes.functions.renew(sub, 0), chain.accounts[2])
-    with chain.reverts("PrefixUnauthorized", sub, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", sub, stranger):
         chain.transact(chain.prefixes.functions.renew(sub, 0), stranger)
-    with chain.reverts("PrefixOnlyConsortium", err(owner)):
+    with chain.reverts("PrefixOnlyConsortium", owner):
         chain.transact(chain.prefixes.functions.renew(top, 0), owner)
-    with chain.reverts("PrefixNotFound", node_of("99")):
-        chain.transact(chain.prefixes.functions.renew(node_of("99"), 0), owner)
+    with chain.reverts("PrefixNotFound", prefix_node("99")):
+        chain.transact(chain.prefixes.functions.renew(prefix_node("99"), 0), owner)
 
 
 def test_parent_owner_revives_an_expired_child(chain: Chain, top: bytes, owner: str) -> None:
@@ -649,7 +633,7 @@ def test_set_service_refuses_malformed_records(
 def test_set_service_is_owner_only_on_a_live_prefix(chain: Chain, top: bytes, owner: str) -> None:
     operator = chain.accounts[4]
     chain.transact(chain.prefixes.functions.setOperator(top, operator, True), owner)
-    with chain.reverts("PrefixUnauthorized", top, err(operator)):
+    with chain.reverts("PrefixUnauthorized", top, operator):
         chain.transact(chain.prefixes.functions.setService(top, ([], 0, ZERO_ADDRESS)), operator)
     govern_status(chain, top, SUSPENDED)
     with chain.reverts("PrefixInactive", top, top, SUSPENDED):
@@ -663,7 +647,7 @@ def test_set_metadata_hash(chain: Chain, top: bytes, owner: str, stranger: str) 
     assert dict(event.args) == {"node": top, "metadataHash": digest, "name": "88"}
     assert record(chain, top)[METADATA:] == (digest,)
     assert record(chain, top)[CHANGED] == receipt.blockNumber
-    with chain.reverts("PrefixUnauthorized", top, err(stranger)):
+    with chain.reverts("PrefixUnauthorized", top, stranger):
         chain.transact(chain.prefixes.functions.setMetadataHash(top, digest), stranger)
     expired_top = allocate(chain, "77", owner, chain.now() + 10)
     chain.time_travel(20)
