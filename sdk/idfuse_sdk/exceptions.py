@@ -19,3 +19,41 @@ class EncodingError(IdfuseError, ValueError):
 
 class ArtifactNotFoundError(IdfuseError, LookupError):
     """A compiled contract is not shipped with this package; reinstall idfuse."""
+
+
+class QbftError(IdfuseError):
+    """Root of the QBFT header errors (``idfuse_sdk.qbft``): a header, its extraData or its
+    commit seals do not hold up. Catch this to treat any of them as "not a final block"."""
+
+
+class QbftExtraDataError(QbftError, EncodingError):
+    """A header's extraData is not a strict QBFT encoding: not RLP, trailing bytes, a vanity
+    that is not 32 bytes, a validator or vote recipient that is not 20 bytes, a vote that is
+    neither add (0xff) nor drop (empty), a round that is not a minimal unsigned integer below
+    2**31, or a commit seal that is not 65 bytes ending in recovery id 0 or 1. Raised when
+    decoding a header read from a chain or a peer; the block is not a valid QBFT block."""
+
+
+class QbftHeaderError(QbftError, ValueError):
+    """A header object lacks a field, holds one of the wrong size or type, or carries fields of
+    a fork after London (withdrawals, blobs) that idfuse's ledger never produces. Pass a py-evm
+    ``BlockHeader``/``LondonBlockHeader``, a JSON-RPC block or :class:`~idfuse_sdk.qbft.HeaderFields`."""
+
+
+class QbftSealError(QbftError):
+    """The commit seals do not finalise the block. Base of the specific seal errors below; raised
+    as itself when a seal is not a recoverable secp256k1 signature."""
+
+
+class QbftDuplicateSealError(QbftSealError):
+    """Two commit seals recover to the same validator; Besu rejects such a header outright."""
+
+
+class QbftUnknownSignerError(QbftSealError):
+    """A commit seal recovers to an address outside the validator set given for the block (the
+    set after its parent); check that you passed the right validators."""
+
+
+class QbftQuorumError(QbftSealError):
+    """Fewer distinct validators committed the block than the quorum ``ceil(2n/3)``; the block is
+    not final."""
