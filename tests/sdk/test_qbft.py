@@ -124,7 +124,7 @@ def _with(index: int, value: object) -> bytes:
         pytest.param(rlp.encode(OK) + b"\x00", "RLP", id="trailing-byte"),
         pytest.param(b"\x81\x05", "RLP", id="non-canonical-rlp"),
         pytest.param(rlp.encode(b"x" * 40), "5 items", id="not-a-list"),
-        pytest.param(rlp.encode([*OK, b"\x01"]), "5 items", id="six-items"),  # Besu incorrectlyStructured
+        pytest.param(rlp.encode([*OK, b"\x01"]), "5 items", id="six-items"),  # Besu: lenient
         pytest.param(rlp.encode(OK[:4]), "5 items", id="four-items"),
         pytest.param(_with(0, bytes(31)), "vanity", id="vanity-31"),
         pytest.param(_with(0, [bytes(32)]), "vanity", id="vanity-list"),

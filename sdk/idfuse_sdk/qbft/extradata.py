@@ -15,9 +15,11 @@ Every rule here follows Hyperledger Besu, which is what a QBFT light client chec
   ``consensus/common/.../bft/headervalidationrules/BftVanityDataValidationRule.java``.
 - A commit seal is Besu's ``SECPSignature.encodedBytes()``: ``r ‖ s ‖ recId`` with recId 0 or 1.
 
-Decoding is strict where Besu is lenient only in ways no Besu node ever writes (a drop vote as
-``0x00``, a vanity of another length), so ``decode(raw).encode() == raw`` for every accepted
-input.
+Decoding is strict where Besu is lenient only in ways no QBFT node of Besu writes, so
+``decode(raw).encode() == raw`` for every accepted input: a drop vote read as ``0x00``, a
+vanity of another length (caught later by Besu's vanity rule), and items after the seals
+(newer Besu leaves the list with ``leaveListLenient()``, a leftover of the since-removed PKI
+QBFT, whose ``PkiQbftExtraDataCodec`` appended a CMS as a sixth item) are all refused here.
 """
 
 from __future__ import annotations
