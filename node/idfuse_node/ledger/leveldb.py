@@ -68,7 +68,8 @@ def _refuse_foreign_path(path: Path) -> None:
     if not path.is_dir():
         raise StorageCorruptError(f"{path} exists and is not a directory, so it is not a LevelDB database")
     try:
-        has_entries = any(path.iterdir())
+        with os.scandir(path) as entries:
+            has_entries = next(entries, None) is not None
     except OSError as exc:
         raise StorageUnavailableError(f"cannot read directory {path}: {exc}") from exc
     if has_entries and not (path / _CURRENT).is_file():
