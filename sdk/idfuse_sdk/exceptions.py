@@ -36,8 +36,11 @@ class QbftExtraDataError(QbftError, EncodingError):
 
 class QbftHeaderError(QbftError, ValueError):
     """A header object lacks a field, holds one of the wrong size or type, or carries fields of
-    a fork after London (withdrawals, blobs) that idfuse's ledger never produces. Pass a py-evm
-    ``BlockHeader``/``LondonBlockHeader``, a JSON-RPC block or :class:`~idfuse_sdk.qbft.HeaderFields`."""
+    a fork after London (withdrawals, blobs) that idfuse's ledger never produces: pass a py-evm
+    ``BlockHeader``/``LondonBlockHeader``, a JSON-RPC block or :class:`~idfuse_sdk.qbft.HeaderFields`.
+    Also raised by ``verify_header`` when a well-formed header breaks a QBFT rule: a mix hash or
+    difficulty other than QBFT's, a proposer outside the validators, or a reported ``hash`` that
+    is not the QBFT block hash (the node is not serving QBFT headers as Besu hashes them)."""
 
 
 class QbftSealError(QbftError):

@@ -43,6 +43,7 @@ from idfuse_sdk.qbft import (
     recover_commit_signers,
     sign_commit_seal,
     verify_commit_seals,
+    verify_header,
 )
 
 # --- Besu QbftExtraDataCodecTest -------------------------------------------------------------
@@ -519,3 +520,46 @@ def test_an_unrecoverable_seal_is_refused() -> None:
 def test_validators_must_be_addresses() -> None:
     with pytest.raises(QbftHeaderError, match="20-byte address"):
         verify_commit_seals(_sealed(KEYS[:3]), [b"\x01"])
+
+
+# --- whole-header checks ------------------------------------------------------------------------
+
+
+def _proposed_by(proposer: bytes, keys: list[PrivateKey]) -> HeaderFields:
+    header = dataclasses.replace(_header(UNSEALED), coinbase=proposer)
+    seals = tuple(sign_commit_seal(k, header) for k in keys)
+    return header.with_extra_data(UNSEALED.with_commit_seals(seals).encode())
+
+
+def test_verify_header_accepts_a_final_rpc_block() -> None:
+    header = _proposed_by(VALIDATORS[1], KEYS[:3])
+    report = verify_header(_rpc_block(header), VALIDATORS)
+    assert report.signers == VALIDATORS[:3]
+    assert verify_header(_web3_block(header), VALIDATORS) == report
+    assert verify_header(_evm_header(header), VALIDATORS) == report
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hash": "0x" + "11" * 32}, "reported hash 0x1111"),
+        ({"hash": "0x1234"}, "block hash must be 32 bytes"),
+        ({"mixHash": "0x" + "00" * 32}, "mix hash"),
+        ({"difficulty": "0x2"}, "difficulty is 2, not 1"),
+    ],
+)
+def test_verify_header_refuses_non_qbft_blocks(change: dict[str, object], message: str) -> None:
+    block = _rpc_block(_proposed_by(VALIDATORS[1], KEYS[:3])) | change
+    with pytest.raises(QbftHeaderError, match=message):
+        verify_header(block, VALIDATORS)
+
+
+def test_verify_header_refuses_a_proposer_outside_the_validators() -> None:
+    outsider = OUTSIDER.public_key.to_canonical_address()
+    with pytest.raises(QbftHeaderError, match=f"proposer 0x{outsider.hex()} is not a validator"):
+        verify_header(_proposed_by(outsider, KEYS[:3]), VALIDATORS)
+
+
+def test_verify_header_checks_the_seals() -> None:
+    with pytest.raises(QbftQuorumError):
+        verify_header(_rpc_block(_proposed_by(VALIDATORS[1], KEYS[:2])), VALIDATORS)

@@ -9,6 +9,7 @@ names the Besu source file its rules come from.
   :data:`MIX_HASH`; accepts py-evm headers and JSON-RPC block dicts alike.
 - :mod:`.seals`: :func:`sign_commit_seal`, :func:`recover_commit_signers`,
   :func:`verify_commit_seals`, :func:`quorum`.
+- :mod:`.verify`: :func:`verify_header`, the checks an auditor runs on a block read over RPC.
 """
 
 from idfuse_sdk.qbft.extradata import MAX_ROUND, VANITY_LENGTH, QbftExtraData, Vote
@@ -20,6 +21,8 @@ from idfuse_sdk.qbft.header import (
     block_hash,
     commit_seal_digest,
     header_fields,
+    reported_hash,
+    to_address,
 )
 from idfuse_sdk.qbft.seals import (
     CommitSealReport,
@@ -28,6 +31,7 @@ from idfuse_sdk.qbft.seals import (
     sign_commit_seal,
     verify_commit_seals,
 )
+from idfuse_sdk.qbft.verify import verify_header
 
 __all__ = [
     "DIFFICULTY",
@@ -44,6 +48,9 @@ __all__ = [
     "header_fields",
     "quorum",
     "recover_commit_signers",
+    "reported_hash",
     "sign_commit_seal",
+    "to_address",
     "verify_commit_seals",
+    "verify_header",
 ]

@@ -149,6 +149,35 @@ def _to_int(value: object, name: str) -> int:
     raise QbftHeaderError(f"block {name} must be an int or a 0x-hex quantity, got {value!r}")
 
 
+def to_address(value: bytes | str, title: str = "validator") -> bytes:
+    """A 20-byte address from bytes or a 0x-hex string (checksummed or not).
+
+    :raises QbftHeaderError: ``value`` is not an address.
+    """
+    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) == 42:
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    elif isinstance(value, bytes | bytearray) and len(value) == 20:
+        return bytes(value)
+    raise QbftHeaderError(f"{title} must be a 20-byte address, got {value!r}")
+
+
+def reported_hash(block: Mapping[str, Any]) -> bytes | None:
+    """The ``hash`` a JSON-RPC block carries, or None when it has none.
+
+    :raises QbftHeaderError: The hash is not 32 bytes of hex.
+    """
+    value = block.get("hash")
+    if value is None:
+        return None
+    reported = _to_bytes(value, "hash")
+    if len(reported) != 32:
+        raise QbftHeaderError(f"block hash must be 32 bytes, got {value!r}")
+    return reported
+
+
 def _from_rpc(block: Mapping[str, Any]) -> HeaderFields:
     for key in _POST_LONDON_RPC:
         if block.get(key) is not None:

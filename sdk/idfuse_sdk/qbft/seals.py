@@ -25,13 +25,12 @@ from eth_utils.exceptions import ValidationError as KeysValidationError
 
 from idfuse_sdk.exceptions import (
     QbftDuplicateSealError,
-    QbftHeaderError,
     QbftQuorumError,
     QbftSealError,
     QbftUnknownSignerError,
 )
 from idfuse_sdk.qbft.extradata import QbftExtraData
-from idfuse_sdk.qbft.header import block_hash, commit_seal_digest, header_fields
+from idfuse_sdk.qbft.header import block_hash, commit_seal_digest, header_fields, to_address
 
 
 def quorum(validator_count: int) -> int:
@@ -82,17 +81,6 @@ def recover_commit_signers(header: object) -> tuple[bytes, ...]:
     return tuple(_recover(seal, digest, index) for index, seal in enumerate(seals))
 
 
-def _address(value: bytes | str) -> bytes:
-    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) == 42:
-        try:
-            return bytes.fromhex(value[2:])
-        except ValueError:
-            pass
-    elif isinstance(value, bytes | bytearray) and len(value) == 20:
-        return bytes(value)
-    raise QbftHeaderError(f"validator must be a 20-byte address, got {value!r}")
-
-
 @dataclass(frozen=True)
 class CommitSealReport:
     """What :func:`verify_commit_seals` established about a final block."""
@@ -124,7 +112,7 @@ def verify_commit_seals(header: object, validators: Iterable[bytes | str]) -> Co
     :raises QbftUnknownSignerError: A seal recovers to an address outside ``validators``.
     :raises QbftQuorumError: Fewer seals than the quorum.
     """
-    validator_set = frozenset(_address(v) for v in validators)
+    validator_set = frozenset(to_address(v) for v in validators)
     fields = header_fields(header)
     signers = recover_commit_signers(fields)
     seen: set[bytes] = set()
