@@ -10,11 +10,14 @@ before the batch returns, and a receipt handed to a client means the block is on
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import plyvel  # type: ignore[import-untyped]  # plyvel ships no type information
 from eth.abc import AtomicWriteBatchAPI
@@ -61,6 +64,31 @@ def _storage_error(path: Path, action: str, exc: BaseException) -> StorageError:
     return StorageUnavailableError(f"cannot {action} LevelDB at {path}: {detail}")
 
 
+class _ClosedHandle:
+    """Stands in for the plyvel handle after ``close()``: every use fails as plyvel's would."""
+
+    closed = True
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("Database is closed")
+
+
+_CLOSED = _ClosedHandle()
+
+# py-evm caches tries (and through them the database) in module-level lru_caches, so an
+# open or merely closed plyvel handle can live until interpreter teardown, where its
+# ``__dealloc__`` fails noisily ("Error in sys.excepthook"). Close every LevelDB still open
+# at exit, and drop the plyvel handle on close so it is freed while Python still works.
+# (Keyed by id: a DatabaseAPI is a Mapping, so it is not hashable.)
+_open_databases: weakref.WeakValueDictionary[int, LevelDB] = weakref.WeakValueDictionary()
+
+
+@atexit.register
+def _close_open_databases() -> None:
+    for db in list(_open_databases.values()):
+        db.close()
+
+
 def _refuse_foreign_path(path: Path) -> None:
     """Refuse a path that exists but is not a LevelDB directory, before LevelDB creates one."""
     if not os.path.lexists(path):
@@ -100,6 +128,7 @@ class LevelDB(BaseAtomicDB):
             self._db = plyvel.DB(os.fspath(self.path), create_if_missing=True)
         except (plyvel.Error, OSError) as exc:
             raise _storage_error(self.path, "open", exc) from exc
+        _open_databases[id(self)] = self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, sync={self.sync})"
@@ -156,11 +185,14 @@ class LevelDB(BaseAtomicDB):
 
     @property
     def closed(self) -> bool:
-        return bool(self._db.closed)
+        return self._db is _CLOSED
 
     def close(self) -> None:
         """Release the directory's lock; idempotent. Later use raises StorageUnavailableError."""
-        self._db.close()
+        handle, self._db = self._db, _CLOSED
+        _open_databases.pop(id(self), None)
+        if handle is not _CLOSED:
+            handle.close()
 
     def __enter__(self) -> LevelDB:
         return self

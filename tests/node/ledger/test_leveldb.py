@@ -225,3 +225,30 @@ def test_plyvel_open_errors_map_to_typed_errors(tmp_path, monkeypatch, error, ex
         LevelDB(tmp_path / "db")
     assert type(caught.value) is expected
     assert caught.value.__cause__ is error
+
+
+@pytest.mark.parametrize("close", [True, False])
+def test_process_exits_quietly_while_py_evm_caches_hold_the_database(tmp_path, close):
+    # py-evm's module-level lru_caches keep tries, and so the database, alive until teardown,
+    # where a plyvel handle still referenced there fails in its __dealloc__.
+    script = (
+        "import sys\n"
+        "from eth.db.account import AccountDB\n"
+        "from idfuse_node.ledger.leveldb import LevelDB\n"
+        "db = LevelDB(sys.argv[1])\n"
+        "accounts = AccountDB(db)\n"
+        "accounts.set_balance(b'\\x01' * 20, 5)\n"
+        "accounts.persist()\n"
+        "if sys.argv[2] == 'close':\n"
+        "    db.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "db"), "close" if close else "leave-open"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    with LevelDB(tmp_path / "db") as db:
+        assert db.closed is False
