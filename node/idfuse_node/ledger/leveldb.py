@@ -56,7 +56,8 @@ def _storage_error(path: Path, action: str, exc: BaseException) -> StorageError:
         return StorageUnavailableError(f"LevelDB at {path} is closed ({action})")
     if any(marker in detail for marker in _PERMISSION_MARKERS):
         return StorageUnavailableError(f"cannot {action} LevelDB at {path}: {detail}")
-    if isinstance(exc, plyvel.IOError) and "LOCK" in detail:
+    # LevelDB reports a held lock as "IO error: lock <dir>/LOCK: <reason>" (POSIX env).
+    if isinstance(exc, plyvel.IOError) and "IO error: lock " in detail:
         return StorageLockedError(
             f"LevelDB at {path} is locked by another process or handle; "
             f"stop the other node using this data directory ({detail})"

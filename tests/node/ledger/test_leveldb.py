@@ -214,6 +214,7 @@ def test_unwritable_directory_is_unavailable(tmp_path):
         (plyvel.IOError(b"IO error: lock /d/LOCK: already held by process"), StorageLockedError),
         (plyvel.CorruptionError(b"Corruption: bad block"), StorageCorruptError),
         (plyvel.IOError(b"IO error: /d/000005.log: No space left on device"), StorageUnavailableError),
+        (plyvel.IOError(b"IO error: /d/LOCK: No space left on device"), StorageUnavailableError),
     ],
 )
 def test_plyvel_open_errors_map_to_typed_errors(tmp_path, monkeypatch, error, expected):
