@@ -194,16 +194,28 @@ def test_missing_parent_is_unavailable(tmp_path):
         LevelDB(tmp_path / "missing" / "db")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
 def test_unwritable_directory_is_unavailable(tmp_path):
     path = tmp_path / "db"
-    LevelDB(path).close()
-    path.chmod(0o500)
+    if os.geteuid() != 0:
+        LevelDB(path).close()
+        path.chmod(0o500)
+        try:
+            with pytest.raises(StorageUnavailableError, match="Permission denied"):
+                LevelDB(path)
+        finally:
+            path.chmod(0o700)
+        return
+    # root ignores directory modes, but not a read-only file system.
+    tmp_path.chmod(0o755)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(tmp_path)], check=True)
     try:
-        with pytest.raises(StorageUnavailableError, match="Permission denied"):
+        LevelDB(path).close()
+        subprocess.run(["mount", "-o", "remount,ro", str(tmp_path)], check=True)
+        with pytest.raises(StorageUnavailableError, match="Read-only file system") as raised:
             LevelDB(path)
+        assert str(path) in str(raised.value)
     finally:
-        path.chmod(0o700)
+        subprocess.run(["umount", str(tmp_path)], check=True)
 
 
 @pytest.mark.parametrize(
