@@ -60,3 +60,38 @@ class QbftUnknownSignerError(QbftSealError):
 class QbftQuorumError(QbftSealError):
     """Fewer distinct validators committed the block than the quorum ``ceil(2n/3)``; the block is
     not final."""
+
+
+class KeystoreError(IdfuseError):
+    """Root of the key-handling errors (``idfuse_sdk.keystore``): an encrypted keystore, a
+    password file or a raw private key could not be created or used. No message of this family
+    ever contains a password or a private key; catch this to handle any of them."""
+
+
+class KeystoreExistsError(KeystoreError):
+    """A keystore or password file already exists at the path given; idfuse never overwrites
+    one, because that would destroy the only copy of a key. Choose another path, or move the old
+    file away yourself if you really mean to replace it."""
+
+
+class KeystoreNotFoundError(KeystoreError):
+    """No keystore or password file at the path given. Check the path (``--node DIR`` or
+    ``IDFUSE_NODE`` for a node's files), or create the account first (``idfuse account new``)."""
+
+
+class KeystoreFormatError(KeystoreError, ValueError):
+    """A file is not an Ethereum v3 keystore (not JSON, a missing or malformed field, an
+    unsupported cipher or KDF, an address that does not match the key inside), or a password
+    file is empty or not UTF-8 text. The file is damaged or is not what the path suggests."""
+
+
+class WrongPasswordError(KeystoreError, ValueError):
+    """The password does not decrypt the keystore (its MAC does not match). Check that the
+    password (file) belongs to this keystore; a trailing newline in a password file is ignored."""
+
+
+class PrivateKeyError(KeystoreError, ValueError):
+    """A raw private key (an argument or an environment variable such as
+    ``IDFUSE_PRIVATE_KEY``) is missing or is not 64 hexadecimal digits (optionally ``0x``-
+    prefixed) encoding a secp256k1 secret between 1 and the group order minus 1. The message
+    names where the key came from, never the key."""
