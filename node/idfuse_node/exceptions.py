@@ -44,3 +44,28 @@ class StorageUnavailableError(StorageError):
     content. Fix: check that the data directory's parent exists, that the node's user may
     read and write it, and that the disk has room; do not use a handle after ``close()``.
     """
+
+
+class LedgerError(IdfuseNodeError):
+    """The ledger refused a genesis, a block or a consensus message.
+
+    Raised only through the subclasses below; catch this class to handle every ledger refusal.
+    """
+
+
+class GenesisError(LedgerError, ValueError):
+    """A genesis config or file is malformed.
+
+    Raised when building :class:`idfuse_node.ledger.genesis.GenesisConfig` or reading a genesis
+    file. Fix: give a positive chain id and gas limit, at least one distinct validator address,
+    and non-negative balances; or open the data directory with the genesis it was created with.
+    """
+
+
+class ConsensusError(LedgerError):
+    """A QBFT message or block does not fit the round it was given to.
+
+    Raised when a prepare or commit names another height, round or block than the proposal,
+    comes from a non-validator, or when a block is finalised before a quorum committed it.
+    Fix: it is a bug in the caller (one validator) or a faulty peer (several).
+    """
