@@ -4,8 +4,9 @@
 the canonical head afterwards. :meth:`Ledger.build_block` runs one QBFT height as the only
 validator: it executes the transactions with one ``apply_all_transactions``, finalises the
 state root, goes through :class:`~idfuse_node.ledger.consensus.QbftRound` (proposal, prepare,
-commit) and imports the sealed block, checking it as any imported block is checked
-(:meth:`Ledger.import_block`). QBFT blocks are final, so ``latest``, ``safe`` and ``finalized``
+commit) and stores the sealed block after the QBFT checks any imported block gets, without
+executing it twice. :meth:`Ledger.import_block` takes a sealed block from elsewhere and
+re-executes it with the same VM class. QBFT blocks are final, so ``latest``, ``safe`` and ``finalized``
 are all the head.
 """
 
@@ -156,22 +157,34 @@ class Ledger:
         qbft_round.accept_prepare(qbft_round.prepare(self.validator_key))
         qbft_round.accept_commit(qbft_round.commit(self.validator_key))
         sealed = qbft_round.finalize()
-        self.import_block(sealed)
+        self._store_own_block(sealed)
         return sealed, receipts
 
     def import_block(self, block: BlockAPI) -> None:
-        """Check ``block`` as QBFT and py-evm do and make it the head. The block's state must
-        already be in the database (built here, or executed by the caller).
+        """Check a sealed block from elsewhere (a peer, a backup) and make it the head.
+
+        Its header must be a final QBFT header of the validators after the head; py-evm then
+        re-executes its transactions with the same configured VM and refuses it unless the
+        state root, receipts, gas and bloom come out as the header says.
 
         :raises ConsensusError: ``block`` is not the head's child.
         :raises idfuse_sdk.exceptions.QbftError: Its header is not a final QBFT header of the
             validators after the head.
-        :raises eth.exceptions.ValidationError: py-evm's header or block rules refuse it.
+        :raises eth.exceptions.ValidationError: Re-execution or py-evm's header rules refuse it.
         """
+        self._check_sealed_child(block)
+        self.chain.import_block(block)
+
+    def _check_sealed_child(self, block: BlockAPI) -> None:
         parent = self.head()
         if block.header.parent_hash != block_hash(parent) or block.number != parent.block_number + 1:
             raise ConsensusError(f"block {block.number} does not extend the head {parent.block_number}")
         verify_header(block.header, validators_after(parent))
+
+    def _store_own_block(self, block: BlockAPI) -> None:
+        """Store a block this ledger executed and sealed: its state is already in the
+        database, so it is checked (as an imported block is) but not executed again."""
+        self._check_sealed_child(block)
         self.chain.persist_block(block)
 
     # Lookups

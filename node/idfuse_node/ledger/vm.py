@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Final, cast
 
 from eth.abc import BlockHeaderAPI
 from eth.consensus.noproof import NoProofConsensus
+from eth.vm.forks.byzantium.headers import configure_header
 from eth.vm.forks.london import LondonVM
 from eth.vm.forks.london.blocks import LondonBackwardsHeader, LondonBlock, LondonBlockHeader
 from eth.vm.forks.london.headers import create_london_header_from_parent
@@ -62,6 +63,8 @@ def _qbft_difficulty(parent_header: BlockHeaderAPI, timestamp: int) -> int:
 
 
 _create_london_header = create_london_header_from_parent(_qbft_difficulty)
+configure_qbft_header = configure_header(difficulty_fn=_qbft_difficulty)
+"""py-evm's header configuration (used on import) with QBFT's constant difficulty."""
 
 
 def create_qbft_header_from_parent(
@@ -84,6 +87,7 @@ class QbftLondonVM(LondonVM):
     extra_data_max_bytes: ClassVar[int] = EXTRA_DATA_MAX_BYTES
     create_header_from_parent = staticmethod(create_qbft_header_from_parent)
     compute_difficulty = staticmethod(_qbft_difficulty)
+    configure_header = configure_qbft_header
 
     @staticmethod
     def get_block_reward() -> int:

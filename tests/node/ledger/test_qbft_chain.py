@@ -7,6 +7,7 @@ import pytest
 from eth_abi import decode, encode
 from eth_keys import keys
 from eth_utils import keccak, to_wei
+from eth_utils.exceptions import ValidationError as EthValidationError
 
 from idfuse_node.exceptions import ConsensusError, GenesisError
 from idfuse_node.ledger.chain import Ledger
@@ -15,7 +16,7 @@ from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_node.ledger.vm import QbftLondonBlockHeader, QbftLondonVM
 from idfuse_sdk import qbft
 from idfuse_sdk.contracts.artifacts import load
-from idfuse_sdk.exceptions import QbftQuorumError
+from idfuse_sdk.exceptions import QbftQuorumError, QbftUnknownSignerError
 
 CHAIN_ID = 1337
 T0 = 1_700_000_000
@@ -196,6 +197,37 @@ def test_import_refuses_a_block_without_commit_seals(tmp_path):
         with pytest.raises(QbftQuorumError):
             importer.import_block(unsealed)
         assert importer.head().block_number == 0
+
+
+def test_another_ledger_imports_a_sealed_block_by_executing_it(tmp_path):
+    with (
+        Ledger.open(tmp_path / "a", GENESIS, VALIDATOR_KEY) as builder,
+        Ledger.open(tmp_path / "b", GENESIS, VALIDATOR_KEY) as importer,
+    ):
+        assert importer.head() == builder.head()
+        transfers = [signed(builder, n, value=7) for n in range(3)]
+        block, receipts = builder.build_block(transfers, timestamp=T0 + 1)
+        # Another state root breaks the seal; resealed by the validator, it breaks re-execution.
+        forged = block.copy(header=block.header.copy(state_root=b"\x01" * 32))
+        with pytest.raises(QbftUnknownSignerError):
+            importer.import_block(forged)
+        extra = qbft.QbftExtraData.decode(forged.header.extra_data)
+        seal = qbft.sign_commit_seal(VALIDATOR_KEY, forged.header)
+        sealed_extra = extra.with_commit_seals((seal,)).encode()
+        resealed = forged.copy(header=forged.header.copy(extra_data=sealed_extra))
+        qbft.verify_header(resealed.header, (VALIDATOR,))
+        with pytest.raises(EthValidationError, match="state_root"):
+            importer.import_block(resealed)
+        assert importer.head().block_number == 0
+        importer.import_block(block)
+        assert importer.head().hash == block.header.hash
+        assert importer.head().extra_data == block.header.extra_data
+        assert importer.state().get_balance(RECIPIENT) == 21
+        assert importer.state().state_root == builder.state().state_root
+        assert importer.receipt(block.transactions[2].hash).gas_used == receipts[2].gas_used
+        # The importer's chain goes on from the imported block.
+        child, _ = importer.build_block([signed(importer, 3)], timestamp=T0 + 2)
+        assert child.header.parent_hash == block.header.hash
 
 
 def test_import_refuses_a_block_that_does_not_extend_the_head(ledger):
