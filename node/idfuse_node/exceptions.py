@@ -69,3 +69,40 @@ class ConsensusError(LedgerError):
     comes from a non-validator, or when a block is finalised before a quorum committed it.
     Fix: it is a bug in the caller (one validator) or a faulty peer (several).
     """
+
+
+class DataDirError(IdfuseNodeError):
+    """The node's data directory, or a file in it, is not what the node expects.
+
+    Raised only through the subclasses below; catch this class to handle every data-directory
+    failure. Keystore and password-file failures are the SDK's
+    :class:`idfuse_sdk.exceptions.KeystoreError`, since the SDK owns keys.
+    """
+
+
+class EndpointsNotFoundError(DataDirError):
+    """The data directory has no ``endpoints.json`` yet.
+
+    Raised when reading the endpoints of a node that has never started. Fix: start the node
+    (``idfuse node start --data-dir DIR`` or ``idfuse ledger start --data-dir DIR``), or point
+    at the right directory (``--node DIR``, ``IDFUSE_NODE``).
+    """
+
+
+class EndpointsError(DataDirError, ValueError):
+    """``endpoints.json`` (or a value written to it) is malformed: not JSON, not an object, or a
+    field of the wrong type (a URL that is not http(s), a chain id that is not a positive
+    integer, an address that is not 20 bytes of hex, a missing ``dev_account`` entry).
+
+    Raised by :func:`idfuse_node.datadir.read_endpoints` and ``update_endpoints``. The
+    ``path`` attribute names the file and ``field`` the offending field (dotted, such as
+    ``contracts.Consortium``; ``None`` when the whole file is at fault). Fix: restart the node
+    so that it rewrites the file, or correct the field by hand.
+    """
+
+    def __init__(self, path: str, field: str | None, reason: str) -> None:
+        self.path = path
+        self.field = field
+        self.reason = reason
+        where = path if field is None else f"{path}: field {field!r}"
+        super().__init__(f"{where} {reason}")
