@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from eth import constants
 from eth.abc import (
@@ -33,6 +33,7 @@ from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, BlockNumber, Hash32
 
+from idfuse_node.abc import BlockTag, LedgerAPI
 from idfuse_node.exceptions import ConsensusError, GenesisError, StorageUnavailableError
 from idfuse_node.ledger.chaindb import QbftChainDB
 from idfuse_node.ledger.consensus import QbftRound
@@ -40,8 +41,6 @@ from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_node.ledger.leveldb import LevelDB
 from idfuse_node.ledger.vm import QbftLondonVM
 from idfuse_sdk.qbft import VANITY_LENGTH, QbftExtraData, block_hash, verify_header
-
-BlockTag = Literal["latest", "safe", "finalized", "earliest"]
 
 CHAIN_DIRECTORY = "chain"
 """The LevelDB directory inside a ledger's data directory."""
@@ -53,7 +52,7 @@ def validators_after(header: BlockHeaderAPI) -> tuple[bytes, ...]:
     return QbftExtraData.decode(header.extra_data).validators
 
 
-class Ledger:
+class Ledger(LedgerAPI):
     """One validator's chain. Open it with :meth:`open`; close it (or use ``with``) to
     release the LevelDB lock."""
 

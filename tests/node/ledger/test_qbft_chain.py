@@ -95,6 +95,16 @@ def test_empty_block_is_sealed_and_final(ledger):
     assert_qbft_block(child, block.header)
 
 
+def test_an_invalid_transaction_builds_and_stores_nothing(ledger):
+    with pytest.raises(EthValidationError, match="nonce"):
+        ledger.build_block([signed(ledger, 0), signed(ledger, 5)], timestamp=T0 + 1)
+    assert ledger.head().block_number == 0
+    assert ledger.state().get_nonce(SENDER) == 0
+    block, _ = ledger.build_block([signed(ledger, 0)], timestamp=T0 + 1)
+    assert block.number == 1
+    assert ledger.state().get_nonce(SENDER) == 1
+
+
 def test_default_timestamp_keeps_the_block_period(ledger):
     block, _ = ledger.build_block([])
     assert block.header.timestamp >= T0 + GENESIS.block_period_seconds
