@@ -29,7 +29,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypedDict, Unpack, cast
@@ -97,7 +97,8 @@ def create_account(
     try:
         return create_keystore(keystore, password, private_key, kdf=kdf, iterations=iterations)
     except BaseException:
-        os.unlink(password_file)
+        with suppress(FileNotFoundError):
+            os.unlink(password_file)
         raise
 
 

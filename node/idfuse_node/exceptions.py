@@ -106,3 +106,6 @@ class EndpointsError(DataDirError, ValueError):
         self.reason = reason
         where = path if field is None else f"{path}: field {field!r}"
         super().__init__(f"{where} {reason}")
+
+    def __reduce__(self) -> "tuple[type[EndpointsError], tuple[str, str | None, str]]":
+        return (type(self), (self.path, self.field, self.reason))

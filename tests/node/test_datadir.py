@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 import stat
 import string
 import threading
@@ -433,6 +434,18 @@ def test_update_refuses_a_bad_field_and_writes_nothing(datadir, fields, field, r
         update_endpoints(datadir.endpoints, **fields)
     assert info.value.field == field
     assert datadir.endpoints.read_bytes() == before
+
+
+def test_endpoints_error_pickles_with_its_attributes(datadir):
+    error = pickle.loads(
+        pickle.dumps(EndpointsError("/x/endpoints.json", "chain_id", "must be a positive integer"))
+    )
+    assert (error.path, error.field, error.reason) == (
+        "/x/endpoints.json",
+        "chain_id",
+        "must be a positive integer",
+    )
+    assert str(error) == "/x/endpoints.json: field 'chain_id' must be a positive integer"
 
 
 def test_update_refuses_an_unknown_field(datadir):

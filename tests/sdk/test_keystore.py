@@ -469,7 +469,8 @@ def test_no_key_or_password_in_logs_output_or_errors(tmp_path, caplog, capfd):
     errors: list[BaseException] = []
     caplog.set_level(logging.DEBUG)
     root = logging.getLogger()
-    root.addHandler(logging.StreamHandler())  # what a careless application would do
+    careless = logging.StreamHandler()  # what a careless application would add
+    root.addHandler(careless)
     try:
         keystore = tmp_path / "keys" / "account.json"
         password_file = tmp_path / "keys" / "password"
@@ -490,7 +491,7 @@ def test_no_key_or_password_in_logs_output_or_errors(tmp_path, caplog, capfd):
                 attempt()
             errors.append(info.value)
     finally:
-        root.removeHandler(root.handlers[-1])
+        root.removeHandler(careless)
     out, err = capfd.readouterr()
     assert any(address in record.getMessage() for record in caplog.records), "nothing was logged"
     texts = [caplog.text, out, err, *(str(e) for e in errors), *(repr(e) for e in errors)]
