@@ -109,3 +109,13 @@ class EndpointsError(DataDirError, ValueError):
 
     def __reduce__(self) -> "tuple[type[EndpointsError], tuple[str, str | None, str]]":
         return (type(self), (self.path, self.field, self.reason))
+
+
+class BootstrapError(LedgerError):
+    """The registry contracts could not be deployed in the chain's first block.
+
+    Raised by :func:`idfuse_node.ledger.bootstrap.bootstrap_registries` when the deployer has
+    already sent transactions (the contract addresses follow from its nonces 0, 1 and 2) or a
+    bootstrap transaction would revert; nothing is stored then. Fix: bootstrap a fresh chain
+    from an account the genesis funds and that has sent nothing yet.
+    """

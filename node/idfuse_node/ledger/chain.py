@@ -29,6 +29,7 @@ from eth.abc import (
 )
 from eth.chains.base import Chain
 from eth.exceptions import CanonicalHeadNotFound
+from eth.vm.forks.london.transactions import LondonTransactionBuilder
 from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, BlockNumber, Hash32
@@ -185,6 +186,11 @@ class Ledger(LedgerAPI):
         database, so it is checked (as an imported block is) but not executed again."""
         self._check_sealed_child(block)
         self.chain.persist_block(block)
+
+    def transaction_builder(self) -> type[LondonTransactionBuilder]:
+        """The VM's transaction builder: decodes raw transactions (legacy, EIP-2930, EIP-1559)
+        and builds new ones."""
+        return cast(type[LondonTransactionBuilder], self.chain.get_vm().get_transaction_builder())
 
     # Lookups
     def head(self) -> BlockHeaderAPI:

@@ -1,0 +1,171 @@
+"""The registry contracts in the chain from its first block.
+
+:func:`bootstrap_registries` builds block 1 of a fresh ledger from signed transactions of a
+funded deployer (the validator, which the pool admits as a genesis validator): it deploys
+``Consortium(deployer, organisation, Validator, votingPeriod)``, ``PrefixRegistry(consortium)``
+and ``IdentifierRegistry(prefixRegistry)`` with the deployer's nonces 0, 1 and 2, binds the
+prefix registry to the Consortium and makes each given member (the development account) a
+Member with ``bootstrapAddMember``. The addresses follow from the deployer's address alone
+(:func:`registry_addresses`), so clients and endpoints can name them without asking the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import rlp  # type: ignore[import-untyped]
+from eth.abc import ReceiptAPI, SignedTransactionAPI
+from eth_abi.abi import encode
+from eth_keys.datatypes import PrivateKey
+from eth_typing import Address
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.crypto import keccak
+
+from idfuse_node.exceptions import BootstrapError
+from idfuse_node.ledger.chain import Ledger
+from idfuse_sdk.contracts.artifacts import load
+
+REGISTRY_CONTRACTS: Final = ("Consortium", "PrefixRegistry", "IdentifierRegistry")
+"""The contracts the bootstrap deploys, in deployment order (the deployer's nonces 0, 1, 2)."""
+
+ROLE_VALIDATOR: Final = 1
+ROLE_MEMBER: Final = 2
+DEFAULT_VOTING_PERIOD: Final = 7 * 24 * 3600
+"""A week: the Consortium accepts one hour to ninety days."""
+DEPLOY_GAS: Final = 8_000_000
+CALL_GAS: Final = 500_000
+MAX_FEE_PER_GAS: Final = 10**10
+
+
+def create_address(sender: bytes, nonce: int) -> Address:
+    """The address a CREATE from ``sender`` at ``nonce`` deploys to (keccak(rlp([sender, nonce])))."""
+    return Address(keccak(rlp.encode([sender, nonce]))[12:])
+
+
+def registry_addresses(deployer: bytes) -> dict[str, Address]:
+    """``{"Consortium", "PrefixRegistry", "IdentifierRegistry": address}`` when ``deployer``
+    bootstraps a chain (its nonces 0, 1 and 2)."""
+    return {name: create_address(deployer, nonce) for nonce, name in enumerate(REGISTRY_CONTRACTS)}
+
+
+def _calldata(signature: str, types: Sequence[str], args: Sequence[object]) -> bytes:
+    return function_signature_to_4byte_selector(signature) + encode(list(types), list(args))
+
+
+def _init_code(name: str, types: Sequence[str], args: Sequence[object]) -> bytes:
+    return bytes.fromhex(load(name).bytecode.removeprefix("0x")) + encode(list(types), list(args))
+
+
+def bootstrap_transactions(
+    ledger: Ledger,
+    deployer_key: PrivateKey,
+    members: Sequence[bytes] = (),
+    *,
+    organisation: str = "idfuse development",
+    voting_period: int = DEFAULT_VOTING_PERIOD,
+) -> list[SignedTransactionAPI]:
+    """The signed transactions of the bootstrap block, from the deployer's nonce 0 on."""
+    deployer = deployer_key.public_key.to_canonical_address()
+    addresses = registry_addresses(deployer)
+    payloads: list[tuple[bytes, bytes, int]] = [
+        (
+            b"",
+            _init_code(
+                "Consortium",
+                ["address", "string", "uint8", "uint64"],
+                [deployer, organisation, ROLE_VALIDATOR, voting_period],
+            ),
+            DEPLOY_GAS,
+        ),
+        (b"", _init_code("PrefixRegistry", ["address"], [addresses["Consortium"]]), DEPLOY_GAS),
+        (b"", _init_code("IdentifierRegistry", ["address"], [addresses["PrefixRegistry"]]), DEPLOY_GAS),
+        (
+            addresses["Consortium"],
+            _calldata("bindRegistry(address)", ["address"], [addresses["PrefixRegistry"]]),
+            CALL_GAS,
+        ),
+    ]
+    for member in members:
+        payloads.append(
+            (
+                addresses["Consortium"],
+                _calldata(
+                    "bootstrapAddMember(address,string,uint8)",
+                    ["address", "string", "uint8"],
+                    [member, organisation, ROLE_MEMBER],
+                ),
+                CALL_GAS,
+            )
+        )
+    builder = ledger.transaction_builder()
+    return [
+        builder.new_unsigned_dynamic_fee_transaction(
+            chain_id=ledger.genesis.chain_id,
+            nonce=nonce,
+            max_priority_fee_per_gas=0,
+            max_fee_per_gas=MAX_FEE_PER_GAS,
+            gas=gas,
+            to=Address(to),
+            value=0,
+            data=data,
+            access_list=(),
+        ).as_signed_transaction(deployer_key)
+        for nonce, (to, data, gas) in enumerate(payloads)
+    ]
+
+
+def _succeeded(receipt: ReceiptAPI) -> bool:
+    return receipt.state_root == b"\x01"
+
+
+def bootstrap_registries(
+    ledger: Ledger,
+    deployer_key: PrivateKey,
+    members: Sequence[bytes] = (),
+    *,
+    organisation: str = "idfuse development",
+    voting_period: int = DEFAULT_VOTING_PERIOD,
+    timestamp: int | None = None,
+) -> dict[str, Address]:
+    """Deploy and bootstrap the registry contracts in the ledger's next block.
+
+    A ledger that already holds the Consortium at the deployer's address is left alone (a
+    restarted node), and the addresses are returned as they are.
+
+    :param members: Accounts made Members of the Consortium (the development account).
+    :raises BootstrapError: The deployer has sent transactions already, or a bootstrap
+        transaction failed (nothing is stored then).
+    :raises eth.exceptions.ValidationError: The deployer cannot pay for the transactions.
+    """
+    deployer = deployer_key.public_key.to_canonical_address()
+    addresses = registry_addresses(deployer)
+    state = ledger.state()
+    if state.get_code(addresses["Consortium"]):
+        return addresses
+    if state.get_nonce(Address(deployer)) != 0:
+        raise BootstrapError(
+            f"deployer 0x{deployer.hex()} has sent transactions already; bootstrap needs nonce 0"
+        )
+    transactions = bootstrap_transactions(
+        ledger, deployer_key, members, organisation=organisation, voting_period=voting_period
+    )
+    failed = _first_failure(ledger, transactions)
+    if failed is not None:
+        raise BootstrapError(f"bootstrap transaction {failed} would fail")
+    ledger.build_block(transactions, timestamp=timestamp)
+    return addresses
+
+
+def _first_failure(ledger: Ledger, transactions: Sequence[SignedTransactionAPI]) -> int | None:
+    """The index of the first transaction that would revert, running them all on a copy of
+    the head state (nothing is stored)."""
+    head = ledger.head()
+    vm = ledger.chain.get_vm()
+    header = vm.create_header_from_parent(head, gas_limit=head.gas_limit, timestamp=head.timestamp + 1)
+    vm = ledger.chain.get_vm(header)
+    _, receipts, _ = vm.apply_all_transactions(transactions, header)
+    for index, receipt in enumerate(receipts):
+        if not _succeeded(receipt):
+            return index
+    return None
