@@ -119,3 +119,73 @@ class BootstrapError(LedgerError):
     bootstrap transaction would revert; nothing is stored then. Fix: bootstrap a fresh chain
     from an account the genesis funds and that has sent nothing yet.
     """
+
+
+class TxPoolError(IdfuseNodeError):
+    """The transaction pool refused a raw transaction; nothing changed in the pool.
+
+    ``code`` is the JSON-RPC error code (-32000, as the Ethereum execution-apis specification
+    and geth answer ``eth_sendRawTransaction`` refusals) and ``message`` says why, phrased as
+    geth and Besu phrase it. Raised by :meth:`idfuse_node.ledger.txpool.TxPool.add` only
+    through the subclasses below.
+    """
+
+    code: int = -32000
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        if code is not None:
+            self.code = code
+        self.message = message
+        super().__init__(message)
+
+    def __reduce__(self) -> "tuple[type[TxPoolError], tuple[str, int]]":
+        return (type(self), (self.message, self.code))
+
+
+class TxMalformedError(TxPoolError):
+    """The bytes are not a signed legacy, EIP-2930 or EIP-1559 transaction, or its signature
+    or fee fields are invalid (a tip above the fee cap). Fix: sign the transaction again."""
+
+
+class TxWrongChainError(TxPoolError):
+    """The transaction is signed for another chain id, or without one (pre-EIP-155). Fix: sign
+    with the chain id ``eth_chainId`` returns."""
+
+
+class TxNonceTooLowError(TxPoolError):
+    """The sender has already used the transaction's nonce. Fix: take the next nonce from
+    ``eth_getTransactionCount(sender, "pending")``."""
+
+
+class TxUnderpricedError(TxPoolError):
+    """The fee cap is below the next block's base fee, or the transaction replaces a pooled
+    one (same sender and nonce) without raising both its fee cap and tip by at least 10 %.
+    Fix: raise the fees."""
+
+
+class TxInsufficientFundsError(TxPoolError):
+    """The sender's balance cannot pay gas * fee cap + value. Fix: fund the sender, or lower
+    the gas, fee cap or value."""
+
+
+class TxNotAllowedError(TxPoolError):
+    """The sender is neither a genesis validator nor allowed by ``Consortium.isAllowedSender``.
+    Fix: have the consortium admit the account (a member proposal), or send from a member."""
+
+
+class TxTooLargeError(TxPoolError):
+    """The raw transaction is larger than the pool's per-transaction limit (4 MiB by default).
+    Fix: split the batch into several transactions."""
+
+
+class TxGasLimitError(TxPoolError):
+    """The transaction's gas is below its intrinsic gas or above the block gas limit. Fix:
+    estimate the gas with ``eth_estimateGas``; split work that cannot fit in one block."""
+
+
+class TxAlreadyKnownError(TxPoolError):
+    """The pool holds this very transaction already. Nothing to fix: wait for its receipt."""
+
+
+class TxPoolFullError(TxPoolError):
+    """The pool holds as many transactions as it may. Fix: retry once blocks have drained it."""
