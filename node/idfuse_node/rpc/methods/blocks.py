@@ -1,0 +1,47 @@
+"""Blocks: eth_getBlockByNumber, eth_getBlockByHash, and the transaction counts per block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idfuse_node.rpc import params as p
+from idfuse_node.rpc.context import RpcContext
+from idfuse_node.rpc.format import format_block, q
+from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.params import BlockRef
+
+
+def get_block_by_number(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
+    block_value, full_value = p.positional(params, ("block", "fullTransactions"), 2)
+    ref = p.block_ref(block_value, allow_hash=False)
+    full = p.boolean(full_value, "fullTransactions")
+    block = ctx.find_block(ref)
+    return None if block is None else format_block(block, full=full)
+
+
+def get_block_by_hash(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
+    hash_value, full_value = p.positional(params, ("blockHash", "fullTransactions"), 2)
+    ref = BlockRef(hash=p.hash32(hash_value, "blockHash"))
+    full = p.boolean(full_value, "fullTransactions")
+    block = ctx.find_block(ref)
+    return None if block is None else format_block(block, full=full)
+
+
+def count_by_number(ctx: RpcContext, params: Any) -> str | None:
+    (block_value,) = p.positional(params, ("block",), 1)
+    block = ctx.find_block(p.block_ref(block_value, allow_hash=False))
+    return None if block is None else q(len(block.transactions))
+
+
+def count_by_hash(ctx: RpcContext, params: Any) -> str | None:
+    (hash_value,) = p.positional(params, ("blockHash",), 1)
+    block = ctx.find_block(BlockRef(hash=p.hash32(hash_value, "blockHash")))
+    return None if block is None else q(len(block.transactions))
+
+
+METHODS: dict[str, Handler] = {
+    "eth_getBlockByNumber": get_block_by_number,
+    "eth_getBlockByHash": get_block_by_hash,
+    "eth_getBlockTransactionCountByNumber": count_by_number,
+    "eth_getBlockTransactionCountByHash": count_by_hash,
+}

@@ -1,0 +1,125 @@
+"""eth_getLogs: address and topic filters over a block range or one block hash, at most
+:data:`MAX_BLOCK_RANGE` blocks a request."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from eth.abc import BlockAPI
+from eth_bloom.bloom import BloomFilter
+
+from idfuse_node.rpc import params as p
+from idfuse_node.rpc.context import RpcContext
+from idfuse_node.rpc.errors import invalid_params
+from idfuse_node.rpc.format import format_log
+from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.params import BlockRef
+
+MAX_BLOCK_RANGE: Final = 10_000
+MAX_TOPICS: Final = 4
+FILTER_FIELDS: Final = ("fromBlock", "toBlock", "address", "topics", "blockHash")
+
+TopicFilter = tuple[frozenset[int] | None, ...]
+
+
+def _addresses(value: Any) -> frozenset[bytes] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if not value:
+            return None
+        return frozenset(p.address(item, f"address[{i}]") for i, item in enumerate(value))
+    return frozenset({p.address(value)})
+
+
+def _topics(value: Any) -> TopicFilter:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise invalid_params("topics must be an array")
+    if len(value) > MAX_TOPICS:
+        raise invalid_params(f"topics has {len(value)} positions, at most {MAX_TOPICS}")
+    positions: list[frozenset[int] | None] = []
+    for i, item in enumerate(value):
+        if item is None:
+            positions.append(None)
+        elif isinstance(item, list):
+            choices = [p.hash32(t, f"topics[{i}][{j}]") for j, t in enumerate(item) if t is not None]
+            has_null = any(t is None for t in item)
+            positions.append(None if has_null or not item else frozenset(int.from_bytes(t) for t in choices))
+        else:
+            positions.append(frozenset({int.from_bytes(p.hash32(item, f"topics[{i}]"))}))
+    return tuple(positions)
+
+
+def _bloom_may_match(bloom: BloomFilter, addresses: frozenset[bytes] | None, topics: TopicFilter) -> bool:
+    if addresses is not None and not any(a in bloom for a in addresses):
+        return False
+    for choices in topics:
+        if choices is not None and not any(t.to_bytes(32, "big") in bloom for t in choices):
+            return False
+    return True
+
+
+def _matches(log: Any, addresses: frozenset[bytes] | None, topics: TopicFilter) -> bool:
+    if addresses is not None and log.address not in addresses:
+        return False
+    if len(topics) > len(log.topics):
+        return False
+    return all(
+        choices is None or topic in choices for topic, choices in zip(log.topics, topics, strict=False)
+    )
+
+
+def _block_logs(
+    ctx: RpcContext, block: BlockAPI, addresses: frozenset[bytes] | None, topics: TopicFilter
+) -> list[dict[str, Any]]:
+    if not block.transactions or not _bloom_may_match(BloomFilter(block.header.bloom), addresses, topics):
+        return []
+    found = []
+    log_index = 0
+    for tx_index, (transaction, receipt) in enumerate(
+        zip(block.transactions, ctx.receipts(block), strict=True)
+    ):
+        for log in receipt.logs:
+            if _matches(log, addresses, topics):
+                found.append(format_log(log, block.header, transaction, tx_index, log_index))
+            log_index += 1
+    return found
+
+
+def _bound(ctx: RpcContext, value: Any, title: str) -> int:
+    ref = BlockRef(tag="latest") if value is None else p.block_ref(value, title, allow_hash=False)
+    if ref.number is not None:
+        return ref.number
+    return ctx.header(ref).block_number
+
+
+def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
+    (filter_value,) = p.positional(params, ("filter",), 1)
+    criteria = p.obj(filter_value, "filter", FILTER_FIELDS)
+    addresses = _addresses(criteria.get("address"))
+    topics = _topics(criteria.get("topics"))
+    if criteria.get("blockHash") is not None:
+        if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
+            raise invalid_params("filter takes blockHash or fromBlock/toBlock, not both")
+        return _block_logs(
+            ctx, ctx.block(BlockRef(hash=p.hash32(criteria["blockHash"], "blockHash"))), addresses, topics
+        )
+    start = _bound(ctx, criteria.get("fromBlock"), "fromBlock")
+    end = _bound(ctx, criteria.get("toBlock"), "toBlock")
+    if start > end:
+        raise invalid_params(f"fromBlock {start} is after toBlock {end}")
+    if end - start + 1 > MAX_BLOCK_RANGE:
+        raise invalid_params(
+            f"block range {start}-{end} spans {end - start + 1} blocks, "
+            f"at most {MAX_BLOCK_RANGE}: split the query"
+        )
+    end = min(end, ctx.ledger.head().block_number)
+    logs: list[dict[str, Any]] = []
+    for number in range(start, end + 1):
+        logs.extend(_block_logs(ctx, ctx.ledger.block_by_number(number), addresses, topics))
+    return logs
+
+
+METHODS: dict[str, Handler] = {"eth_getLogs": get_logs}

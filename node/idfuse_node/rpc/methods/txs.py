@@ -1,0 +1,45 @@
+"""Transactions: eth_sendRawTransaction (through the pool), eth_getTransactionByHash,
+eth_getTransactionReceipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idfuse_node.rpc import params as p
+from idfuse_node.rpc.context import RpcContext
+from idfuse_node.rpc.errors import server_error
+from idfuse_node.rpc.format import format_receipt, format_transaction, h
+from idfuse_node.rpc.methods import Handler
+
+
+def send_raw_transaction(ctx: RpcContext, params: Any) -> str:
+    (raw_value,) = p.positional(params, ("transaction",), 1)
+    raw = p.data(raw_value, "transaction")
+    if ctx.pool is None:
+        raise server_error("this node runs no transaction pool; send transactions to a validator")
+    return h(ctx.pool.add(raw))
+
+
+def get_transaction_by_hash(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
+    (hash_value,) = p.positional(params, ("transactionHash",), 1)
+    found = ctx.locate(p.hash32(hash_value, "transactionHash"))
+    if found is None:
+        return None
+    block, index = found
+    return format_transaction(block.transactions[index], block.header, index)
+
+
+def get_transaction_receipt(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
+    (hash_value,) = p.positional(params, ("transactionHash",), 1)
+    found = ctx.locate(p.hash32(hash_value, "transactionHash"))
+    if found is None:
+        return None
+    block, index = found
+    return format_receipt(block, ctx.receipts(block), index)
+
+
+METHODS: dict[str, Handler] = {
+    "eth_sendRawTransaction": send_raw_transaction,
+    "eth_getTransactionByHash": get_transaction_by_hash,
+    "eth_getTransactionReceipt": get_transaction_receipt,
+}
