@@ -279,6 +279,18 @@ class TxPool:
             senders = {Address(tx.sender) for tx in block.transactions}
             self._drop_stale(senders)
 
+    def discard(self, tx_hashes: Iterable[bytes]) -> None:
+        """Drop the pooled transactions ``tx_hashes`` (unknown hashes are ignored)."""
+        with self._lock:
+            for tx_hash in tx_hashes:
+                pooled = self._by_hash.pop(bytes(tx_hash), None)
+                if pooled is None:
+                    continue
+                by_nonce = self._by_sender[pooled.sender]
+                del by_nonce[pooled.transaction.nonce]
+                if not by_nonce:
+                    del self._by_sender[pooled.sender]
+
     def _drop_stale(self, senders: Iterable[Address]) -> None:
         state = self._ledger.state()
         for sender in senders:
