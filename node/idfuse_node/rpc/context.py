@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, StateAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
 from eth_typing import Hash32
 
@@ -26,6 +26,9 @@ class TxPoolAPI(Protocol):
 
     def pending_nonce(self, address: bytes) -> int:
         """The next nonce of ``address`` counting its pending transactions."""
+
+    def get(self, tx_hash: bytes) -> SignedTransactionAPI | None:
+        """The pooled (not yet included) transaction ``tx_hash``, or None."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any, Final
 from eth.exceptions import PyEVMError
 from eth_utils.exceptions import ValidationError as EthValidationError
 
-from idfuse_node.exceptions import IdfuseNodeError
+from idfuse_node.exceptions import IdfuseNodeError, TxPoolError
 from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import (
     INTERNAL_ERROR,
@@ -97,6 +97,8 @@ class Dispatcher:
                 result = handler(self.context, request.get("params"))
         except RpcError as error:
             response = _error(reply_id, error)
+        except TxPoolError as error:
+            response = _error(reply_id, RpcError(error.code, error.message))
         except (IdfuseNodeError, PyEVMError, EthValidationError) as error:
             response = _error(reply_id, RpcError(SERVER_ERROR, str(error) or type(error).__name__))
         except Exception as error:

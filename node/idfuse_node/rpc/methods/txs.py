@@ -1,4 +1,5 @@
-"""Transactions: eth_sendRawTransaction (through the pool), eth_getTransactionByHash,
+"""Transactions: eth_sendRawTransaction (through the pool, whose refusals come back with
+their code and reason), eth_getTransactionByHash (pooled ones without a block),
 eth_getTransactionReceipt."""
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ def send_raw_transaction(ctx: RpcContext, params: Any) -> str:
 
 def get_transaction_by_hash(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
     (hash_value,) = p.positional(params, ("transactionHash",), 1)
-    found = ctx.locate(p.hash32(hash_value, "transactionHash"))
+    tx_hash = p.hash32(hash_value, "transactionHash")
+    found = ctx.locate(tx_hash)
     if found is None:
-        return None
+        pooled = None if ctx.pool is None else ctx.pool.get(tx_hash)
+        return None if pooled is None else format_transaction(pooled, None, None)
     block, index = found
     return format_transaction(block.transactions[index], block.header, index)
 

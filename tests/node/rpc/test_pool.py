@@ -1,0 +1,106 @@
+"""eth_sendRawTransaction and the pending nonce through the transaction pool, driven by web3.py."""
+
+import httpx
+import pytest
+from eth_abi import encode
+from eth_account import Account
+from eth_keys import keys
+from eth_utils import to_checksum_address, to_wei
+from web3 import HTTPProvider, Web3
+from web3.exceptions import Web3RPCError
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from idfuse_node.ledger.chain import Ledger
+from idfuse_node.ledger.genesis import GenesisConfig
+from idfuse_node.ledger.txpool import TxPool
+from idfuse_node.rpc import RpcContext, RpcServer
+from tests.node.rpc.conftest import CHAIN_ID, CONSORTIUM, SENDER_KEY, T0
+
+VALIDATOR_KEY = keys.PrivateKey(b"\x09" * 32)
+VALIDATOR = to_checksum_address(VALIDATOR_KEY.public_key.to_canonical_address())
+OUTSIDER = to_checksum_address(SENDER_KEY.public_key.to_canonical_address())
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    genesis = GenesisConfig(
+        chain_id=CHAIN_ID,
+        validators=(VALIDATOR_KEY.public_key.to_canonical_address(),),
+        alloc={
+            bytes.fromhex(VALIDATOR[2:]): to_wei(10, "ether"),
+            bytes.fromhex(OUTSIDER[2:]): to_wei(10, "ether"),
+        },
+        timestamp=T0,
+    )
+    ledger = Ledger.open(tmp_path_factory.mktemp("pool-ledger"), genesis, VALIDATOR_KEY)
+    pool = TxPool(ledger, None)
+    context = RpcContext(ledger, pool)
+    server = RpcServer(context)
+    server.start()
+    w3 = Web3(HTTPProvider(server.url))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    try:
+        yield ledger, pool, context, w3
+    finally:
+        server.stop()
+        ledger.close()
+
+
+def produce(ledger, pool, context):
+    """One block from the pool, as the block producer makes it."""
+    with context.lock:
+        block, _ = ledger.build_block(pool.executable(ledger.head().gas_limit))
+        pool.remove_included(block)
+    return block
+
+
+def sign(w3, key, nonce, **fields):
+    transaction = {
+        "chainId": CHAIN_ID,
+        "nonce": nonce,
+        "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + w3.eth.max_priority_fee,
+        "maxPriorityFeePerGas": w3.eth.max_priority_fee,
+        "gas": 21_000,
+        "value": 0,
+        **fields,
+    }
+    return Account.sign_transaction(transaction, key.to_bytes()).raw_transaction
+
+
+def test_deploy_through_the_pool_and_read_the_receipt(node):
+    ledger, pool, context, w3 = node
+    assert w3.eth.get_transaction_count(VALIDATOR, "pending") == 0
+    init_code = bytes.fromhex(CONSORTIUM.bytecode[2:]) + encode(
+        ["address", "string", "uint8", "uint64"], [VALIDATOR, "Org", 1, 3600]
+    )
+    raw = sign(w3, VALIDATOR_KEY, 0, data=init_code, gas=5_000_000)
+    tx_hash = w3.eth.send_raw_transaction(raw)
+    assert w3.eth.get_transaction_count(VALIDATOR, "pending") == 1
+    assert w3.eth.get_transaction_count(VALIDATOR, "latest") == 0
+    pending = w3.eth.get_transaction(tx_hash)
+    assert pending["blockHash"] is None
+    assert pending["from"] == VALIDATOR
+    block = produce(ledger, pool, context)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=5)
+    assert receipt["status"] == 1
+    assert receipt["blockNumber"] == block.number
+    assert w3.eth.get_code(receipt["contractAddress"]) == bytes.fromhex(CONSORTIUM.deployed_bytecode[2:])
+    consortium = w3.eth.contract(address=receipt["contractAddress"], abi=CONSORTIUM.abi)
+    assert consortium.functions.isAllowedSender(VALIDATOR).call() is True
+    assert w3.eth.get_transaction_count(VALIDATOR, "pending") == 1
+
+
+def test_pool_refusals_come_back_as_json_rpc_errors(node):
+    _, _, _, w3 = node
+    with pytest.raises(Web3RPCError) as outsider:
+        w3.eth.send_raw_transaction(sign(w3, SENDER_KEY, 0, to=VALIDATOR))
+    assert outsider.value.rpc_response["error"]["code"] == -32000
+    assert "0x" + OUTSIDER[2:].lower() in outsider.value.rpc_response["error"]["message"].lower()
+    with pytest.raises(Web3RPCError) as malformed:
+        w3.eth.send_raw_transaction(b"\x02\x01\x02")
+    assert malformed.value.rpc_response["error"]["code"] == -32000
+    url = w3.provider.endpoint_uri
+    reply = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": []}
+    ).json()
+    assert reply["error"]["code"] == -32602
