@@ -54,6 +54,7 @@ DEFAULT_MAX_POOL_SIZE: Final = 100_000
 """The most transactions the pool holds at once."""
 DEFAULT_PRICE_BUMP_PERCENT: Final = 10
 """A replacement must raise both the fee cap and the tip by this much (geth's default)."""
+_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _IS_ALLOWED_SENDER: Final = function_signature_to_4byte_selector("isAllowedSender(address)")
 
 
@@ -174,6 +175,14 @@ class TxPool:
         try:
             tx = self._ledger.transaction_builder().decode(raw)
             tx.validate()
+            if not (0 < tx.r < _SECP256K1_N and 0 < tx.s <= _SECP256K1_N // 2):
+                # EIP-2: a high s is the malleable twin of a valid signature.
+                raise TxMalformedError("invalid transaction v, r, s values")
+            if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
+                raise TxMalformedError(
+                    "max priority fee per gas higher than max fee per gas: "
+                    f"maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, maxFeePerGas: {tx.max_fee_per_gas}"
+                )
             sender = Address(tx.sender)
         except (RLPException, UtilsValidationError, BadSignature) as error:
             raise TxMalformedError(f"invalid transaction: {error}") from error

@@ -1,5 +1,7 @@
 """The transaction pool: admission checks, nonce ordering, fee priority, the allowlist."""
 
+import pickle
+
 import pytest
 from eth_abi import encode
 from eth_account import Account
@@ -114,6 +116,25 @@ def test_malformed_bytes_are_refused(pool):
     good = raw(DEV, 0)
     refuse(pool, good[:-3], TxMalformedError, "invalid transaction")
     refuse(pool, b"\x02" + b"\xc0", TxMalformedError, "invalid transaction")
+
+
+def test_a_high_s_signature_is_refused(pool):
+    builder = pool._ledger.transaction_builder()
+    tx = builder.decode(raw(DEV, 0))
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    twin = tx.copy(s=n - tx.s, y_parity=1 - tx.y_parity)
+    assert twin.sender == tx.sender
+    refuse(pool, twin.encode(), TxMalformedError, "invalid transaction v, r, s values")
+
+
+def test_a_tip_above_the_fee_cap_is_refused(pool):
+    refuse(pool, raw(DEV, 0, tip=10**11, fee_cap=10**10), TxMalformedError, "max priority fee per gas higher")
+
+
+def test_a_refusal_pickles_with_its_message_and_code():
+    error = pickle.loads(pickle.dumps(TxNonceTooLowError("nonce too low")))
+    assert type(error) is TxNonceTooLowError
+    assert (error.message, error.code) == ("nonce too low", -32000)
 
 
 def test_a_wrong_chain_id_is_refused(pool):
