@@ -12,6 +12,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_node.ledger.chain import Ledger
 from idfuse_node.ledger.genesis import GenesisConfig
+from idfuse_node.ledger.producer import BlockProducer
 from idfuse_node.ledger.txpool import TxPool
 from idfuse_node.rpc import RpcContext, RpcServer
 from tests.node.rpc.conftest import CHAIN_ID, CONSORTIUM, SENDER_KEY, T0
@@ -104,3 +105,23 @@ def test_pool_refusals_come_back_as_json_rpc_errors(node):
         url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": []}
     ).json()
     assert reply["error"]["code"] == -32602
+
+
+def test_a_running_producer_answers_web3_waiting_for_a_receipt(node):
+    ledger, pool, context, w3 = node
+    producer = BlockProducer(ledger, pool, period_seconds=0.2, lock=context.lock)
+    producer.start()
+    try:
+        nonce = w3.eth.get_transaction_count(VALIDATOR, "pending")
+        hashes = [
+            w3.eth.send_raw_transaction(sign(w3, VALIDATOR_KEY, nonce + n, to=OUTSIDER, value=n + 1))
+            for n in range(3)
+        ]
+        assert w3.eth.get_transaction_count(VALIDATOR, "pending") == nonce + 3
+        receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=10, poll_latency=0.05) for h in hashes]
+    finally:
+        producer.stop(timeout=10)
+    assert [r["status"] for r in receipts] == [1, 1, 1]
+    assert w3.eth.get_transaction_count(VALIDATOR, "latest") == nonce + 3
+    assert w3.eth.get_balance(OUTSIDER) == to_wei(10, "ether") + 6
+    assert len(pool) == 0
