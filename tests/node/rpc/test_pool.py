@@ -88,7 +88,18 @@ def test_deploy_through_the_pool_and_read_the_receipt(node):
     assert w3.eth.get_code(receipt["contractAddress"]) == bytes.fromhex(CONSORTIUM.deployed_bytecode[2:])
     consortium = w3.eth.contract(address=receipt["contractAddress"], abi=CONSORTIUM.abi)
     assert consortium.functions.isAllowedSender(VALIDATOR).call() is True
-    assert w3.eth.get_transaction_count(VALIDATOR, "pending") == 1
+    # The estimate is enough gas for the transaction it estimates.
+    add = consortium.functions.bootstrapAddMember(OUTSIDER, "Outsider org", 1)
+    gas = add.estimate_gas({"from": VALIDATOR})
+    call_data = add._encode_transaction_data()
+    add_hash = w3.eth.send_raw_transaction(
+        sign(w3, VALIDATOR_KEY, 1, to=consortium.address, data=call_data, gas=gas)
+    )
+    produce(ledger, pool, context)
+    added = w3.eth.get_transaction_receipt(add_hash)
+    assert added["status"] == 1
+    assert added["gasUsed"] <= gas
+    assert consortium.functions.isAllowedSender(OUTSIDER).call() is True
 
 
 def test_pool_refusals_come_back_as_json_rpc_errors(node):
@@ -125,3 +136,38 @@ def test_a_running_producer_answers_web3_waiting_for_a_receipt(node):
     assert w3.eth.get_transaction_count(VALIDATOR, "latest") == nonce + 3
     assert w3.eth.get_balance(OUTSIDER) == to_wei(10, "ether") + 6
     assert len(pool) == 0
+
+
+def test_legacy_and_access_list_transactions_with_estimated_gas(node):
+    ledger, pool, context, w3 = node
+    nonce = w3.eth.get_transaction_count(VALIDATOR, "pending")
+    call = {"from": VALIDATOR, "to": OUTSIDER, "value": 1}
+    gas = w3.eth.estimate_gas(call)
+    assert gas == 21_000
+    legacy = {
+        "chainId": CHAIN_ID,
+        "nonce": nonce,
+        "gasPrice": w3.eth.gas_price,
+        "gas": gas,
+        "to": OUTSIDER,
+        "value": 1,
+    }
+    access_list = [{"address": OUTSIDER, "storageKeys": ["0x" + "00" * 31 + "01"]}]
+    typed = {**legacy, "nonce": nonce + 1, "type": 1, "accessList": access_list, "gas": gas + 2_400 + 1_900}
+    hashes = [
+        w3.eth.send_raw_transaction(Account.sign_transaction(t, VALIDATOR_KEY.to_bytes()).raw_transaction)
+        for t in (legacy, typed)
+    ]
+    produce(ledger, pool, context)
+    first, second = (w3.eth.get_transaction(h) for h in hashes)
+    assert first["type"] == 0
+    assert first["v"] in (CHAIN_ID * 2 + 35, CHAIN_ID * 2 + 36)
+    assert first["gasPrice"] == legacy["gasPrice"]
+    assert second["type"] == 1
+    assert [dict(entry) for entry in second["accessList"]] == [
+        {"address": OUTSIDER, "storageKeys": ["0x" + "00" * 31 + "01"]}
+    ]
+    for tx_hash in hashes:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+        assert receipt["status"] == 1
+        assert receipt["effectiveGasPrice"] == legacy["gasPrice"]
