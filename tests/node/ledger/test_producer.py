@@ -191,3 +191,25 @@ def test_a_refused_block_drops_its_transactions(ledger, pool, producer, monkeypa
     monkeypatch.setattr(ledger, "build_block", refuse)
     assert producer.produce_once() is None
     assert len(pool) == 0
+
+
+def test_senders_on_several_threads_while_the_producer_runs(ledger, pool, producer):
+    producer.start()
+    hashes = {}
+
+    def send(account):
+        hashes[account.address] = [pool.add(sign(account, nonce)) for nonce in range(25)]
+
+    threads = [threading.Thread(target=send, args=(account,)) for account in (DEV, MEMBER)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        receipts = [producer.wait_for_receipt(h, timeout=30) for sent in hashes.values() for h in sent]
+    finally:
+        producer.stop(timeout=5)
+    assert len(receipts) == 50
+    assert all(r is not None and r.state_root == b"\x01" for r in receipts)
+    assert len(pool) == 0
+    assert ledger.state().get_nonce(address(DEV)) == 25
