@@ -156,3 +156,37 @@ def test_oversize_body_is_refused_with_a_json_rpc_error(chain):
 
 def test_get_is_not_allowed(chain):
     assert httpx.get(chain.url).status_code == 405
+
+
+def test_the_served_method_set():
+    from idfuse_node.rpc.methods import all_methods
+
+    assert sorted(all_methods()) == sorted(
+        [
+            "web3_clientVersion",
+            "net_version",
+            "eth_chainId",
+            "eth_blockNumber",
+            "eth_syncing",
+            "eth_getBalance",
+            "eth_getTransactionCount",
+            "eth_getCode",
+            "eth_getStorageAt",
+            "eth_call",
+            "eth_estimateGas",
+            "eth_gasPrice",
+            "eth_maxPriorityFeePerGas",
+            "eth_feeHistory",
+            "eth_sendRawTransaction",
+            "eth_getTransactionByHash",
+            "eth_getTransactionReceipt",
+            "eth_getBlockByNumber",
+            "eth_getBlockByHash",
+            "eth_getBlockTransactionCountByNumber",
+            "eth_getBlockTransactionCountByHash",
+            "eth_getLogs",
+            "eth_getProof",
+            "qbft_getValidatorsByBlockNumber",
+            "qbft_getPendingVotes",
+        ]
+    )
