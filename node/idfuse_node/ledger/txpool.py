@@ -23,10 +23,10 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
-from eth.abc import BlockAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI, StateAPI
 from eth_abi.abi import decode, encode
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address
@@ -60,6 +60,17 @@ _IS_ALLOWED_SENDER: Final = function_signature_to_4byte_selector("isAllowedSende
 
 def _hex(address: bytes) -> str:
     return "0x" + address.hex()
+
+
+@dataclass
+class _HeadView:
+    """What admission reads from one head block, kept until the head moves."""
+
+    hash: bytes
+    header: BlockHeaderAPI
+    state: StateAPI
+    next_base_fee: int
+    allowed: dict[Address, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,7 @@ class TxPool:
         self._lock = threading.RLock()
         self._by_sender: dict[Address, dict[int, _Pooled]] = {}
         self._by_hash: dict[bytes, _Pooled] = {}
-        self._allowed_at: bytes = b""
-        self._allowed: dict[Address, bool] = {}
+        self._head_view: _HeadView | None = None
 
     # Admission
     def add(self, raw: bytes) -> bytes:
@@ -130,14 +140,15 @@ class TxPool:
         if tx.chain_id != chain_id:
             raise TxWrongChainError(f"invalid chain id for signer: have {tx.chain_id} want {chain_id}")
         with self._lock:
-            head = self._ledger.head()
+            view = self._view()
+            head = view.header
             if tx.gas < tx.intrinsic_gas:
                 raise TxGasLimitError(
                     f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}"
                 )
             if tx.gas > head.gas_limit:
                 raise TxGasLimitError(f"exceeds block gas limit: gas {tx.gas}, limit {head.gas_limit}")
-            base_fee = self.next_base_fee()
+            base_fee = view.next_base_fee
             if tx.max_fee_per_gas < base_fee:
                 raise TxUnderpricedError(
                     f"max fee per gas less than block base fee: address {_hex(sender)}, "
@@ -145,7 +156,7 @@ class TxPool:
                 )
             if not self.is_allowed(sender):
                 raise TxNotAllowedError(f"sender not allowed by consortium: {_hex(sender)}")
-            state = self._ledger.state()
+            state = view.state
             state_nonce = state.get_nonce(sender)
             if tx.nonce < state_nonce:
                 raise TxNonceTooLowError(
@@ -205,13 +216,11 @@ class TxPool:
         if self._consortium is None:
             return False
         with self._lock:
-            head_hash = bytes(self._ledger.head().hash)
-            if head_hash != self._allowed_at:
-                self._allowed_at, self._allowed = head_hash, {}
+            allowed = self._view().allowed
             address = Address(bytes(sender))
-            if address not in self._allowed:
-                self._allowed[address] = self._ask_consortium(address)
-            return self._allowed[address]
+            if address not in allowed:
+                allowed[address] = self._ask_consortium(address)
+            return allowed[address]
 
     def _ask_consortium(self, sender: Address) -> bool:
         assert self._consortium is not None
@@ -224,19 +233,28 @@ class TxPool:
         return bool(allowed)
 
     # Reads
+    def _view(self) -> _HeadView:
+        """The head's header, state, next base fee and allowlist answers, read once per head."""
+        with self._lock:
+            head = self._ledger.head()
+            head_hash = bytes(head.hash)
+            if self._head_view is None or self._head_view.hash != head_hash:
+                vm = self._ledger.chain.get_vm(head)
+                child = vm.create_header_from_parent(
+                    head, gas_limit=head.gas_limit, timestamp=head.timestamp + 1
+                )
+                self._head_view = _HeadView(head_hash, head, vm.state, int(child.base_fee_per_gas or 0))
+            return self._head_view
+
     def next_base_fee(self) -> int:
         """The base fee of the block after the head."""
-        head = self._ledger.head()
-        header = self._ledger.chain.get_vm().create_header_from_parent(
-            head, gas_limit=head.gas_limit, timestamp=head.timestamp + 1
-        )
-        return int(header.base_fee_per_gas or 0)
+        return self._view().next_base_fee
 
     def pending_nonce(self, address: bytes) -> int:
         """The next nonce of ``address``: its state nonce plus its contiguous pooled
         transactions (``eth_getTransactionCount(address, "pending")``)."""
         with self._lock:
-            nonce = self._ledger.state().get_nonce(Address(bytes(address)))
+            nonce = self._view().state.get_nonce(Address(bytes(address)))
             pooled = self._by_sender.get(Address(bytes(address)), {})
             while nonce in pooled:
                 nonce += 1
@@ -263,8 +281,8 @@ class TxPool:
         balance could no longer pay for all), the highest effective tip first across senders.
         The transactions stay pooled until :meth:`remove_included`."""
         with self._lock:
-            state = self._ledger.state()
-            base_fee = self.next_base_fee()
+            view = self._view()
+            state, base_fee = view.state, view.next_base_fee
             runs: list[list[SignedTransactionAPI]] = []
             for sender, pooled in self._by_sender.items():
                 nonce = state.get_nonce(sender)
@@ -301,7 +319,7 @@ class TxPool:
                     del self._by_sender[pooled.sender]
 
     def _drop_stale(self, senders: Iterable[Address]) -> None:
-        state = self._ledger.state()
+        state = self._view().state
         for sender in senders:
             pooled = self._by_sender.get(sender)
             if pooled is None:
