@@ -2,32 +2,28 @@
 
 import pytest
 from eth_abi import decode, encode
-from eth_keys import keys
-from eth_utils import function_signature_to_4byte_selector, to_wei
+from eth_utils import function_signature_to_4byte_selector
 
 from idfuse_node.exceptions import BootstrapError
 from idfuse_node.ledger.bootstrap import bootstrap_registries, create_address, registry_addresses
-from idfuse_node.ledger.chain import Ledger
-from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_sdk.contracts.artifacts import load
-
-T0 = 1_700_000_000
-VALIDATOR_KEY = keys.PrivateKey(b"\x07" * 32)
-VALIDATOR = VALIDATOR_KEY.public_key.to_canonical_address()
-DEV = keys.PrivateKey(b"\x01" * 32).public_key.to_canonical_address()
-STRANGER = b"\x33" * 20
-GENESIS = GenesisConfig(
-    chain_id=1337,
-    validators=(VALIDATOR,),
-    alloc={VALIDATOR: to_wei(1000, "ether"), DEV: to_wei(1000, "ether")},
-    timestamp=T0,
+from tests.node.devchain import (
+    FUNDS,
+    SENDER,
+    SENDER_KEY,
+    T0,
+    VALIDATOR,
+    VALIDATOR_KEY,
+    ledger_fixture,
+    make_genesis,
+    signed_tx,
 )
 
+DEV = SENDER
+STRANGER = b"\x33" * 20
+GENESIS = make_genesis({VALIDATOR: FUNDS, DEV: FUNDS})
 
-@pytest.fixture
-def ledger(tmp_path):
-    with Ledger.open(tmp_path, GENESIS, VALIDATOR_KEY) as opened:
-        yield opened
+ledger = ledger_fixture(GENESIS)
 
 
 def call(ledger, to, signature, types=(), args=(), returns=("bool",)):
@@ -75,22 +71,10 @@ def test_bootstrap_again_changes_nothing(ledger):
 
 
 def test_a_used_deployer_is_refused_and_nothing_is_stored(ledger):
-    dev_key = keys.PrivateKey(b"\x01" * 32)
-    builder = ledger.chain.get_vm().get_transaction_builder()
-    transfer = builder.new_unsigned_dynamic_fee_transaction(
-        chain_id=1337,
-        nonce=0,
-        max_priority_fee_per_gas=0,
-        max_fee_per_gas=10**10,
-        gas=21_000,
-        to=STRANGER,
-        value=1,
-        data=b"",
-        access_list=(),
-    ).as_signed_transaction(dev_key)
+    transfer = signed_tx(ledger, SENDER_KEY, 0, to=STRANGER, value=1, tip=0)
     ledger.build_block([transfer], timestamp=T0 + 1)
     with pytest.raises(BootstrapError, match="nonce 0"):
-        bootstrap_registries(ledger, dev_key, timestamp=T0 + 2)
+        bootstrap_registries(ledger, SENDER_KEY, timestamp=T0 + 2)
     assert ledger.head().block_number == 1
 
 

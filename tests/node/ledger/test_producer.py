@@ -5,8 +5,7 @@ import threading
 import pytest
 from eth_abi import decode, encode
 from eth_account import Account
-from eth_keys import keys
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address, to_wei
+from eth_utils import function_signature_to_4byte_selector, keccak, to_wei
 from eth_utils.exceptions import ValidationError
 
 from idfuse_node.ledger.bootstrap import bootstrap_registries
@@ -16,32 +15,24 @@ from idfuse_node.ledger.producer import BlockProducer
 from idfuse_node.ledger.txpool import TxPool
 from idfuse_sdk.encoding import HandleValue, encode_values
 from idfuse_sdk.identifiers import handle_key, prefix_node
+from tests.node.devchain import (
+    CHAIN_ID,
+    FUNDS,
+    T0,
+    VALIDATOR_KEY,
+    address,
+    ledger_fixture,
+    make_genesis,
+    raw_tx,
+)
 
-CHAIN_ID = 1337
-T0 = 1_700_000_000
-VALIDATOR_KEY = keys.PrivateKey(b"\x07" * 32)
 VALIDATOR = Account.from_key(VALIDATOR_KEY.to_bytes())
 DEV = Account.from_key(b"\x01" * 32)
 MEMBER = Account.from_key(b"\x02" * 32)
 RECIPIENT = "0x" + "22" * 20
+GENESIS = make_genesis({address(a): FUNDS for a in (VALIDATOR, DEV, MEMBER)})
 
-
-def address(account):
-    return bytes.fromhex(account.address[2:])
-
-
-GENESIS = GenesisConfig(
-    chain_id=CHAIN_ID,
-    validators=(address(VALIDATOR),),
-    alloc={address(a): to_wei(1000, "ether") for a in (VALIDATOR, DEV, MEMBER)},
-    timestamp=T0,
-)
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    with Ledger.open(tmp_path, GENESIS, VALIDATOR_KEY) as opened:
-        yield opened
+ledger = ledger_fixture(GENESIS)
 
 
 @pytest.fixture
@@ -59,18 +50,8 @@ def producer(ledger, pool):
     return BlockProducer(ledger, pool, period_seconds=0.05)
 
 
-def sign(account, nonce, *, to=RECIPIENT, data=b"", gas=21_000, value=1, tip=1):
-    tx = {
-        "chainId": CHAIN_ID,
-        "nonce": nonce,
-        "gas": gas,
-        "to": to_checksum_address(to),
-        "value": value,
-        "data": data,
-        "maxFeePerGas": 10**10,
-        "maxPriorityFeePerGas": tip,
-    }
-    return bytes(Account.sign_transaction(tx, account.key).raw_transaction)
+def sign(account, nonce, *, to=RECIPIENT, value=1, tip=1, **fields):
+    return raw_tx(account, nonce, to=to, value=value, tip=tip, **fields)
 
 
 def calldata(signature, types, args):

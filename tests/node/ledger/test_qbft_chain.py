@@ -17,39 +17,26 @@ from idfuse_node.ledger.vm import QbftLondonBlockHeader, QbftLondonVM
 from idfuse_sdk import qbft
 from idfuse_sdk.contracts.artifacts import load
 from idfuse_sdk.exceptions import QbftQuorumError, QbftUnknownSignerError
-
-CHAIN_ID = 1337
-T0 = 1_700_000_000
-VALIDATOR_KEY = keys.PrivateKey(b"\x07" * 32)
-VALIDATOR = VALIDATOR_KEY.public_key.to_canonical_address()
-SENDER_KEY = keys.PrivateKey(b"\x01" * 32)
-SENDER = SENDER_KEY.public_key.to_canonical_address()
-RECIPIENT = b"\x22" * 20
-GENESIS = GenesisConfig(
-    chain_id=CHAIN_ID, validators=(VALIDATOR,), alloc={SENDER: to_wei(1000, "ether")}, timestamp=T0
+from tests.node.devchain import (
+    CHAIN_ID,
+    GENESIS,
+    SENDER,
+    SENDER_KEY,
+    T0,
+    VALIDATOR,
+    VALIDATOR_KEY,
+    ledger_fixture,
+    signed_tx,
 )
+
+RECIPIENT = b"\x22" * 20
 TIP = 2
 
-
-@pytest.fixture
-def ledger(tmp_path):
-    with Ledger.open(tmp_path, GENESIS, VALIDATOR_KEY) as opened:
-        yield opened
+ledger = ledger_fixture(GENESIS)
 
 
-def signed(ledger, nonce, *, to=RECIPIENT, value=1, data=b"", gas=21_000):
-    builder = ledger.chain.get_vm().get_transaction_builder()
-    return builder.new_unsigned_dynamic_fee_transaction(
-        chain_id=CHAIN_ID,
-        nonce=nonce,
-        max_priority_fee_per_gas=TIP,
-        max_fee_per_gas=10**10,
-        gas=gas,
-        to=to,
-        value=value,
-        data=data,
-        access_list=(),
-    ).as_signed_transaction(SENDER_KEY)
+def signed(ledger, nonce, *, to=RECIPIENT, value=1, **fields):
+    return signed_tx(ledger, SENDER_KEY, nonce, to=to, value=value, tip=TIP, **fields)
 
 
 def assert_qbft_block(block, parent_header):

@@ -5,8 +5,7 @@ import pickle
 import pytest
 from eth_abi import encode
 from eth_account import Account
-from eth_keys import keys
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address, to_wei
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from idfuse_node.exceptions import (
     TxAlreadyKnownError,
@@ -22,38 +21,36 @@ from idfuse_node.exceptions import (
     TxWrongChainError,
 )
 from idfuse_node.ledger.bootstrap import bootstrap_registries
-from idfuse_node.ledger.chain import Ledger
-from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_node.ledger.txpool import TxPool
+from tests.node.devchain import (
+    CHAIN_ID,
+    FUNDS,
+    T0,
+    VALIDATOR,
+    VALIDATOR_KEY,
+    address,
+    ledger_fixture,
+    make_genesis,
+    raw_tx,
+)
 
-CHAIN_ID = 1337
-T0 = 1_700_000_000
-VALIDATOR_KEY = keys.PrivateKey(b"\x07" * 32)
-VALIDATOR = VALIDATOR_KEY.public_key.to_canonical_address()
 DEV = Account.from_key(b"\x01" * 32)
 MEMBER = Account.from_key(b"\x02" * 32)
 STRANGER = Account.from_key(b"\x03" * 32)
 POOR = Account.from_key(b"\x04" * 32)
 RECIPIENT = "0x" + "22" * 20
-GENESIS = GenesisConfig(
-    chain_id=CHAIN_ID,
-    validators=(VALIDATOR,),
-    alloc={
-        VALIDATOR: to_wei(1000, "ether"),
-        bytes.fromhex(DEV.address[2:]): to_wei(1000, "ether"),
-        bytes.fromhex(MEMBER.address[2:]): to_wei(1000, "ether"),
-        bytes.fromhex(STRANGER.address[2:]): to_wei(1000, "ether"),
-        bytes.fromhex(POOR.address[2:]): 21_000 * 10**10,
-    },
-    timestamp=T0,
+GENESIS = make_genesis(
+    {
+        VALIDATOR: FUNDS,
+        address(DEV): FUNDS,
+        address(MEMBER): FUNDS,
+        address(STRANGER): FUNDS,
+        address(POOR): 21_000 * 10**10,
+    }
 )
-MEMBERS = [bytes.fromhex(a.address[2:]) for a in (DEV, MEMBER, POOR)]
+MEMBERS = [address(a) for a in (DEV, MEMBER, POOR)]
 
-
-@pytest.fixture
-def ledger(tmp_path):
-    with Ledger.open(tmp_path, GENESIS, VALIDATOR_KEY) as opened:
-        yield opened
+ledger = ledger_fixture(GENESIS)
 
 
 @pytest.fixture
@@ -62,20 +59,8 @@ def pool(ledger):
     return TxPool(ledger, addresses["Consortium"])
 
 
-def raw(account, nonce, *, tip=2, fee_cap=10**10, gas=21_000, value=1, data=b"", chain_id=CHAIN_ID, kind=2):
-    tx = {"chainId": chain_id, "nonce": nonce, "gas": gas, "to": RECIPIENT, "value": value, "data": data}
-    if kind == 0:
-        tx["gasPrice"] = fee_cap
-    else:
-        tx.update(maxFeePerGas=fee_cap, maxPriorityFeePerGas=tip)
-        if kind == 1:
-            tx.update(type=1, gasPrice=fee_cap, accessList=[])
-            del tx["maxFeePerGas"], tx["maxPriorityFeePerGas"]
-    return bytes(Account.sign_transaction(tx, account.key).raw_transaction)
-
-
-def address(account):
-    return bytes.fromhex(account.address[2:])
+def raw(account, nonce, *, value=1, **fields):
+    return raw_tx(account, nonce, to=RECIPIENT, value=value, **fields)
 
 
 def snapshot(pool):

@@ -4,26 +4,15 @@ from dataclasses import dataclass
 
 import pytest
 from eth_abi import encode
-from eth_account import Account
-from eth_keys import keys
-from eth_utils import keccak, to_checksum_address, to_wei
+from eth_utils import keccak
 
 from idfuse_node.ledger.chain import Ledger
-from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_node.rpc import RpcContext, RpcServer
 from idfuse_sdk.contracts.artifacts import load
+from tests.node.devchain import GENESIS, SENDER, SENDER_KEY, T0, VALIDATOR_KEY, signed_tx
 
-CHAIN_ID = 1337
-T0 = 1_700_000_000
-VALIDATOR_KEY = keys.PrivateKey(b"\x07" * 32)
-VALIDATOR = VALIDATOR_KEY.public_key.to_canonical_address()
-SENDER_KEY = keys.PrivateKey(b"\x01" * 32)
-SENDER = SENDER_KEY.public_key.to_canonical_address()
 MEMBER = b"\x22" * 20
 STRANGER = b"\x33" * 20
-GENESIS = GenesisConfig(
-    chain_id=CHAIN_ID, validators=(VALIDATOR,), alloc={SENDER: to_wei(1000, "ether")}, timestamp=T0
-)
 CONSORTIUM = load("Consortium")
 CONTRACT = keccak(b"\xd6\x94" + SENDER + b"\x80")[12:]
 
@@ -37,22 +26,9 @@ class Chain:
     transfer_hash: bytes
 
 
-def raw_transaction(ledger, nonce, *, to=None, value=0, data=b"", gas=21_000):
-    """A signed EIP-1559 transaction, signed by eth-account as a wallet does, decoded by py-evm."""
-    fields = {
-        "type": 2,
-        "chainId": CHAIN_ID,
-        "nonce": nonce,
-        "maxPriorityFeePerGas": 2,
-        "maxFeePerGas": 10**10,
-        "gas": gas,
-        "value": value,
-        "data": data,
-    }
-    if to is not None:
-        fields["to"] = to_checksum_address(to)
-    raw = Account.sign_transaction(fields, SENDER_KEY.to_bytes()).raw_transaction
-    return ledger.chain.get_vm().get_transaction_builder().decode(bytes(raw))
+def raw_transaction(ledger, nonce, **fields):
+    """A signed EIP-1559 transaction from the sender, signed as a wallet does, decoded by py-evm."""
+    return signed_tx(ledger, SENDER_KEY, nonce, **fields)
 
 
 @pytest.fixture(scope="package")

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from idfuse_node.rpc import Dispatcher, RpcContext
 from idfuse_node.rpc.methods import all_methods
-from tests.node.rpc.conftest import CONTRACT, SENDER
+from tests.node.devchain import SENDER
+from tests.node.rpc.conftest import CONTRACT
 
 HEX = st.sampled_from(
     [

@@ -15,7 +15,8 @@ from idfuse_node.ledger.genesis import GenesisConfig
 from idfuse_node.ledger.producer import BlockProducer
 from idfuse_node.ledger.txpool import TxPool
 from idfuse_node.rpc import RpcContext, RpcServer
-from tests.node.rpc.conftest import CHAIN_ID, CONSORTIUM, SENDER_KEY, T0
+from tests.node.devchain import CHAIN_ID, SENDER_KEY, T0
+from tests.node.rpc.conftest import CONSORTIUM
 
 VALIDATOR_KEY = keys.PrivateKey(b"\x09" * 32)
 VALIDATOR = to_checksum_address(VALIDATOR_KEY.public_key.to_canonical_address())

@@ -10,16 +10,8 @@ from web3.exceptions import ContractCustomError
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_sdk import qbft
-from tests.node.rpc.conftest import (
-    CHAIN_ID,
-    CONSORTIUM,
-    CONTRACT,
-    MEMBER,
-    SENDER,
-    STRANGER,
-    T0,
-    VALIDATOR,
-)
+from tests.node.devchain import CHAIN_ID, SENDER, T0, VALIDATOR
+from tests.node.rpc.conftest import CONSORTIUM, CONTRACT, MEMBER, STRANGER
 
 
 @pytest.fixture(scope="module")
