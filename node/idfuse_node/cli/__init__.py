@@ -1,0 +1,1 @@
+"""The node's command-line groups, added to the ``idfuse`` console script."""
