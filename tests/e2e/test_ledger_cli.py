@@ -273,3 +273,29 @@ main()
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: the ledger needs the node extra: pip install 'idfuse[node]'"
+
+
+def test_start_refuses_damaged_chain_storage(tmp_path: Path) -> None:
+    data_dir = tmp_path / "ledger"
+    assert _idfuse("ledger", "init", "--data-dir", str(data_dir)).returncode == 0
+    (data_dir / "chain").write_text("not a database\n")
+    result = _idfuse("ledger", "start", "--data-dir", str(data_dir), "--rpc-port", "0")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+    assert "not a LevelDB database" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (data_dir / "chain").read_text() == "not a database\n"  # never started empty over it
+    assert not (data_dir / "endpoints.json").exists()
+
+
+def test_start_refuses_a_corrupt_database(tmp_path: Path, nodes: list[Node]) -> None:
+    data_dir = tmp_path / "ledger"
+    node = _start(nodes, data_dir, tmp_path)
+    node.wait_ready()
+    assert node.stop() == 0
+    for manifest in (data_dir / "chain").glob("MANIFEST-*"):
+        manifest.write_bytes(b"\xff" * 64)
+    result = _idfuse("ledger", "start", "--data-dir", str(data_dir), "--rpc-port", "0")
+    assert result.returncode == 1
+    assert "corrupt" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stdout + result.stderr

@@ -119,8 +119,13 @@ def start_command(
         raise _fail(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
     try:
         _run(directory, host, rpc_port, block_period)
+    except typer.Exit:
+        raise
     except (IdfuseNodeError, KeystoreError, OSError) as error:
         raise _fail(str(error)) from None
+    except Exception as error:  # a bug: still one line for the user, the trace in the log
+        log.debug("unexpected failure", exc_info=True)
+        raise _fail(f"unexpected {type(error).__name__}: {error}") from None
 
 
 def _run(directory: DataDir, host: str, port: int, block_period: float | None) -> None:
