@@ -112,13 +112,14 @@ def start_command(
 ) -> None:
     """Run the ledger in DIR (initialising an empty DIR first) until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = _stop_on_signal()  # from here on, Ctrl-C or SIGTERM stops the node once it is up
     directory = DataDir(data_dir)
     if directory.is_empty():
         _init(directory, chain_id, 1)
     elif not directory.genesis.exists():
         raise _fail(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
     try:
-        _run(directory, host, rpc_port, block_period)
+        _run(directory, host, rpc_port, block_period, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, KeystoreError, OSError) as error:
@@ -128,7 +129,7 @@ def start_command(
         raise _fail(f"unexpected {type(error).__name__}: {error}") from None
 
 
-def _run(directory: DataDir, host: str, port: int, block_period: float | None) -> None:
+def _run(directory: DataDir, host: str, port: int, block_period: float | None, stop: threading.Event) -> None:
     from idfuse_node.ledger.bootstrap import bootstrap_registries
     from idfuse_node.ledger.chain import Ledger
     from idfuse_node.ledger.genesis import GenesisConfig
@@ -136,7 +137,6 @@ def _run(directory: DataDir, host: str, port: int, block_period: float | None) -
     from idfuse_node.ledger.txpool import TxPool
     from idfuse_node.rpc import RpcContext, RpcServer
 
-    stop = _stop_on_signal()
     genesis = GenesisConfig.load(directory.genesis)
     validator_key = PrivateKey(bytes(directory.load_validator_account().key))
     dev_address = directory.load_dev_account().address
