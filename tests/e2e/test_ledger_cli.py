@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -299,3 +300,18 @@ def test_start_refuses_a_corrupt_database(tmp_path: Path, nodes: list[Node]) -> 
     assert result.returncode == 1
     assert "corrupt" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_start_on_a_port_in_use_fails_in_one_line(tmp_path: Path) -> None:
+    data_dir = tmp_path / "ledger"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _idfuse("ledger", "start", "--data-dir", str(data_dir), "--rpc-port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: the JSON-RPC server did not start on 127.0.0.1:{port} (is the port in use?)"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (data_dir / "endpoints.json").exists()
