@@ -9,7 +9,7 @@ import rlp  # type: ignore[import-untyped]
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.rlp.accounts import Account
 from eth_utils.crypto import keccak
-from trie import HexaryTrie  # type: ignore[import-untyped]
+from trie.hexary import HexaryTrie
 
 from idfuse_node.rpc import params as p
 from idfuse_node.rpc.context import RpcContext
@@ -21,7 +21,8 @@ MAX_STORAGE_KEYS: Final = 1024
 
 
 def _proof(trie: HexaryTrie, key: bytes) -> list[str]:
-    return [h(rlp.encode(node)) for node in trie.get_proof(key)]
+    nodes = trie.get_proof(key)  # type: ignore[no-untyped-call]  # trie 4 leaves get_proof unannotated
+    return [h(rlp.encode(node)) for node in nodes]
 
 
 def get_proof(ctx: RpcContext, params: Any) -> dict[str, Any]:
