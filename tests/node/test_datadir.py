@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import pickle
-import stat
 import string
 import threading
 from pathlib import Path
@@ -25,25 +24,13 @@ from idfuse_node.datadir import (
 from idfuse_node.exceptions import DataDirError, EndpointsError, EndpointsNotFoundError, IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreExistsError, PrivateKeyError
 from idfuse_sdk.keystore import load_key, read_password_file
+from tests.conftest import mode_of
 
 CHEAP = {"kdf": "pbkdf2", "iterations": 2}
 KEY_HEX = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 KEY_ADDRESS = Account.from_key(bytes.fromhex(KEY_HEX)).address
 CONSORTIUM = "0x" + "11" * 20
 PREFIX_REGISTRY = "0x" + "22" * 20
-
-
-def mode_of(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-@pytest.fixture
-def umask_zero():
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 @pytest.fixture

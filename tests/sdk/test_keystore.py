@@ -33,6 +33,7 @@ from idfuse_sdk.keystore import (
     read_password_file,
     write_secret_file,
 )
+from tests.conftest import mode_of
 
 KEY_HEX = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 KEY_ADDRESS = Account.from_key(bytes.fromhex(KEY_HEX)).address
@@ -41,20 +42,6 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 # A cheap KDF for tests; the production default (scrypt, n = 2**18) has its own test.
 CHEAP = {"kdf": "pbkdf2", "iterations": 2}
-
-
-def mode_of(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-@pytest.fixture
-def umask_zero():
-    """Run with umask 0, so only an explicit chmod can make a file 0600 or a directory 0700."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 # --- create_keystore / load_key ---------------------------------------------------------
