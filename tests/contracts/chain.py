@@ -16,6 +16,7 @@ from eth_abi import decode as abi_decode
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_utils import function_signature_to_4byte_selector
+from eth_utils.abi import get_abi_output_types
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -97,20 +98,38 @@ class Chain:
 
     def error_of(self, exc: BaseException) -> tuple[str, tuple[Any, ...]] | None:
         """The custom error (name, args) a revert carried, or None for a revert string or an
-        empty revert. web3's eth-tester provider re-raises reverts as
-        TransactionFailed("execution reverted: <repr of the revert data>")."""
+        empty revert. eth-tester raises TransactionFailed with the revert data itself; web3's
+        eth-tester provider re-raises it as TransactionFailed("execution reverted: <repr>")."""
         if isinstance(exc, ContractCustomError):
             return self.decode_error(exc.data)  # type: ignore[arg-type]
-        if isinstance(exc, TransactionFailed):
-            message = str(exc.args[0])
-            prefix = "execution reverted: "
+        if not isinstance(exc, TransactionFailed) or not exc.args:
+            return None
+        raw = exc.args[0]
+        if isinstance(raw, Exception) and raw.args:  # eth-tester sometimes wraps the error
+            raw = raw.args[0]
+        if isinstance(raw, str):
+            text = raw.removeprefix("execution reverted: ")
             try:
-                raw = ast.literal_eval(message[len(prefix) :]) if message.startswith(prefix) else None
+                raw = ast.literal_eval(text)
             except (ValueError, SyntaxError):  # a revert string, decoded by the provider
-                raw = None
-            if isinstance(raw, bytes) and len(raw) >= 4 and raw[:4] in self.errors:
-                return self.decode_error(raw)
+                return None
+        if isinstance(raw, bytes) and len(raw) >= 4 and raw[:4] in self.errors:
+            return self.decode_error(raw)
         return None
+
+    def outcome(self, contract: Contract, name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
+        """Call ``name`` with eth_call: ("ok", decoded outputs), or the custom error's name and
+        arguments when it reverts. A revert without a custom error fails the test."""
+        data = contract.encode_abi(name, list(args))
+        try:
+            output = self.tester.call({"from": self.admin, "to": contract.address, "data": data})
+        except TransactionFailed as exc:
+            decoded = self.error_of(exc)
+            if decoded is None:
+                raise AssertionError(f"{name} reverted without a custom error: {exc.args[0]!r}") from exc
+            return decoded
+        types = get_abi_output_types(contract.get_function_by_name(name).abi)
+        return "ok", tuple(abi_decode(types, bytes.fromhex(output[2:])))
 
     @contextlib.contextmanager
     def reverts(self, name: str, *args: Any) -> Iterator[None]:

@@ -4,14 +4,10 @@ strict decoder, the suffix rule, value types, commitments, merges and the Merkle
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import pytest
-from eth_abi import decode as abi_decode
-from eth_tester.exceptions import TransactionFailed
 from eth_utils import keccak
-from eth_utils.abi import get_abi_output_types
 from web3.contract import Contract
 
 from idfuse_sdk import merkle
@@ -65,24 +61,9 @@ def harness(harness_chain: Chain) -> Contract:
     return harness_chain.harness("CodecHarness")
 
 
-def call(chain: Chain, contract: Contract, name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
-    """("ok", outputs) or (custom error name, its arguments)."""
-    data = contract.encode_abi(name, list(args))
-    try:
-        output = chain.tester.call({"from": chain.admin, "to": contract.address, "data": data})
-    except TransactionFailed as exc:
-        # eth-tester reports a custom-error revert as the repr of its return data.
-        reverted = ast.literal_eval(str(exc.args[0]))
-    else:
-        types = get_abi_output_types(contract.get_function_by_name(name).abi)
-        return "ok", tuple(abi_decode(types, bytes.fromhex(output[2:])))
-    assert isinstance(reverted, bytes), f"{name} reverted without a custom error: {reverted!r}"
-    return chain.decode_error(reverted)
-
-
 @pytest.fixture(scope="module")
 def sol(harness_chain: Chain, harness: Contract) -> Any:
-    return lambda name, *args: call(harness_chain, harness, name, *args)
+    return lambda name, *args: harness_chain.outcome(harness, name, *args)
 
 
 # --- UTF-8 and suffixes ---------------------------------------------------------------------

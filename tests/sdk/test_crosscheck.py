@@ -8,15 +8,11 @@ characters, prefix labels, template fields and value indexes), on the error and 
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from eth_abi import decode as abi_decode
-from eth_tester.exceptions import TransactionFailed
-from eth_utils.abi import get_abi_output_types
 from eth_utils.crypto import keccak
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -68,17 +64,7 @@ class Solidity:
         self.harness = harness
 
     def run(self, contract: Contract, name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
-        data = contract.encode_abi(name, list(args))
-        try:
-            output = self.chain.tester.call({"from": self.chain.admin, "to": contract.address, "data": data})
-        except TransactionFailed as exc:
-            # eth-tester reports a custom-error revert as the repr of its return data.
-            raw = ast.literal_eval(str(exc.args[0]))
-            if not isinstance(raw, bytes):
-                raise AssertionError(f"{name} failed without revert data: {exc.args[0]!r}") from exc
-            return self.chain.decode_error(raw)
-        types = get_abi_output_types(contract.get_function_by_name(name).abi)
-        return "ok", tuple(abi_decode(types, bytes.fromhex(output[2:])))
+        return self.chain.outcome(contract, name, *args)
 
     def __call__(self, name: str, *args: Any) -> tuple[str, tuple[Any, ...]]:
         return self.run(self.harness, name, *args)
