@@ -4,7 +4,9 @@ and the lock that keeps them from reading the chain while a block is being store
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Protocol
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
@@ -16,6 +18,19 @@ from idfuse_node.rpc.errors import server_error
 from idfuse_node.rpc.params import BlockRef
 
 CLIENT_VERSION = "idfuse/v0.1.0/python"
+CACHED_BLOCKS = 16
+"""Recent blocks kept decoded with their receipts. QBFT blocks are final, so a cached block is
+never stale; the cache saves re-decoding a whole block (and its receipts) for each of its
+transactions when clients fetch receipts one by one."""
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """A final block, its receipts and where each transaction's logs start in the block."""
+
+    block: BlockAPI
+    receipts: tuple[ReceiptAPI, ...]
+    first_logs: tuple[int, ...]
 
 
 class TxPoolAPI(Protocol):
@@ -39,6 +54,7 @@ class RpcContext:
     pool: TxPoolAPI | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     client_version: str = CLIENT_VERSION
+    _views: OrderedDict[bytes, BlockView] = field(default_factory=OrderedDict, init=False, repr=False)
 
     @property
     def chain_id(self) -> int:
@@ -52,7 +68,7 @@ class RpcContext:
             if ref.hash is not None:
                 return ledger.block_by_hash(ref.hash)
             if ref.number is not None:
-                return ledger.block_by_number(ref.number)
+                return self.block_by_number(ref.number)
             if ref.tag == "earliest":
                 return ledger.block_by_tag("earliest")
             return ledger.block_by_tag("latest")
@@ -76,9 +92,33 @@ class RpcContext:
         """The state after block ``header`` (read-only)."""
         return self.ledger.chain.get_vm(header).state
 
+    def view(self, block: BlockAPI) -> BlockView:
+        """``block`` with its receipts, from the cache of recent blocks when there."""
+        key = bytes(block.header.hash)
+        with self.lock:
+            cached = self._views.get(key)
+            if cached is not None:
+                self._views.move_to_end(key)
+                return cached
+            receipts = tuple(self.ledger.chain.chaindb.get_receipts(block.header, block.receipt_builder))
+            first_logs = tuple(accumulate((len(r.logs) for r in receipts[:-1]), initial=0))
+            view = BlockView(block, receipts, first_logs)
+            self._views[key] = view
+            if len(self._views) > CACHED_BLOCKS:
+                self._views.popitem(last=False)
+            return view
+
     def receipts(self, block: BlockAPI) -> tuple[ReceiptAPI, ...]:
         """``block``'s receipts, in transaction order."""
-        return tuple(self.ledger.chain.chaindb.get_receipts(block.header, block.receipt_builder))
+        return self.view(block).receipts
+
+    def block_by_number(self, number: int) -> BlockAPI:
+        """The canonical block at ``number``, decoded once while it stays recent."""
+        with self.lock:
+            for view in reversed(self._views.values()):
+                if view.block.header.block_number == number:
+                    return view.block
+            return self.view(self.ledger.block_by_number(number)).block
 
     def locate(self, tx_hash: bytes) -> tuple[BlockAPI, int] | None:
         """The canonical block holding ``tx_hash`` and its index there, or None."""
@@ -86,4 +126,4 @@ class RpcContext:
             number, index = self.ledger.chain.chaindb.get_transaction_index(Hash32(tx_hash))
         except TransactionNotFound:
             return None
-        return self.ledger.block_by_number(number), index
+        return self.block_by_number(number), index

@@ -135,13 +135,15 @@ def format_log(
     }
 
 
-def format_receipt(block: BlockAPI, receipts: tuple[ReceiptAPI, ...], index: int) -> dict[str, Any]:
-    """The receipt of ``block``'s transaction at ``index``, given all the block's receipts."""
+def format_receipt(
+    block: BlockAPI, receipts: tuple[ReceiptAPI, ...], index: int, first_log: int
+) -> dict[str, Any]:
+    """The receipt of ``block``'s transaction at ``index``, given all the block's receipts and
+    the block-wide index of its first log."""
     header = block.header
     transaction = block.transactions[index]
     receipt = receipts[index]
     previous = receipts[index - 1].gas_used if index else 0
-    first_log = sum(len(r.logs) for r in receipts[:index])
     contract = None
     if not transaction.to:
         contract = h(generate_contract_address(Address(transaction.sender), transaction.nonce))

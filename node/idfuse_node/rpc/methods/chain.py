@@ -61,7 +61,7 @@ def max_priority_fee(ctx: RpcContext, params: Any) -> str:
 
 
 def _rewards(ctx: RpcContext, number: int, percentiles: list[float]) -> list[str]:
-    block = ctx.ledger.block_by_number(number)
+    block = ctx.block_by_number(number)
     base_fee = getattr(block.header, "base_fee_per_gas", 0)
     receipts = ctx.receipts(block)
     used = []
@@ -114,7 +114,7 @@ def fee_history(ctx: RpcContext, params: Any) -> dict[str, Any]:
     ratios: list[float] = []
     rewards: list[list[str]] = []
     for number in range(oldest, newest.block_number + 1):
-        header = ctx.ledger.block_by_number(number).header
+        header = ctx.block_by_number(number).header
         base_fees.append(q(getattr(header, "base_fee_per_gas", 0)))
         ratios.append(header.gas_used / header.gas_limit)
         if percentiles is not None:

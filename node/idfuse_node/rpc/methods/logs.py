@@ -118,7 +118,7 @@ def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
     end = min(end, ctx.ledger.head().block_number)
     logs: list[dict[str, Any]] = []
     for number in range(start, end + 1):
-        logs.extend(_block_logs(ctx, ctx.ledger.block_by_number(number), addresses, topics))
+        logs.extend(_block_logs(ctx, ctx.block_by_number(number), addresses, topics))
     return logs
 
 

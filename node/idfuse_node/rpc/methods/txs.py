@@ -38,7 +38,8 @@ def get_transaction_receipt(ctx: RpcContext, params: Any) -> dict[str, Any] | No
     if found is None:
         return None
     block, index = found
-    return format_receipt(block, ctx.receipts(block), index)
+    view = ctx.view(block)
+    return format_receipt(block, view.receipts, index, view.first_logs[index])
 
 
 METHODS: dict[str, Handler] = {
