@@ -54,22 +54,37 @@ def _require_str(value: object, title: str) -> str:
     return value
 
 
-def _check_label(label: str, start: int, title: str) -> None:
-    """Check one label that starts at byte ``start`` of the string being validated."""
+def _label_fault(label: str) -> tuple[str, int, str] | None:
+    """The first way ``label`` breaks the label rule, or None: ("empty", 0, ""),
+    ("long", its byte length, ""), or ("character", byte offset, the character)."""
     if not label:
-        raise ValidationError(f"{title} must not have an empty label, but has one at byte {start}")
+        return ("empty", 0, "")
     length = _utf8_length(label)
     if length > MAX_LABEL_BYTES:
-        raise ValidationError(
-            f"{title} must have labels of at most {MAX_LABEL_BYTES} bytes, "
-            f"but the label at byte {start} has {length}"
-        )
+        return ("long", length, "")
     for offset, character in _byte_offsets(label):
         if character not in _LABEL_CHARACTERS:
-            raise ValidationError(
-                f"{title} must hold only ASCII letters, digits and '-' in a label: "
-                f"{_describe(character)} at byte {start + offset}"
-            )
+            return ("character", offset, character)
+    return None
+
+
+def _check_label(label: str, start: int, title: str) -> None:
+    """Check one label that starts at byte ``start`` of the prefix being validated."""
+    fault = _label_fault(label)
+    if fault is None:
+        return
+    kind, number, character = fault
+    if kind == "empty":
+        raise ValidationError(f"{title} must not have an empty label, but has one at byte {start}")
+    if kind == "long":
+        raise ValidationError(
+            f"{title} must have labels of at most {MAX_LABEL_BYTES} bytes, "
+            f"but the label at byte {start} has {number}"
+        )
+    raise ValidationError(
+        f"{title} must hold only ASCII letters, digits and '-' in a label: "
+        f"{_describe(character)} at byte {start + number}"
+    )
 
 
 def validate_label(value: str, title: str = "label") -> str:
@@ -81,18 +96,17 @@ def validate_label(value: str, title: str = "label") -> str:
     :raises ValidationError: The label is empty, too long or holds another character.
     """
     label = _require_str(value, title)
-    if not label:
+    fault = _label_fault(label)
+    if fault is None:
+        return label
+    kind, number, character = fault
+    if kind == "empty":
         raise ValidationError(f"{title} must not be empty")
-    length = _utf8_length(label)
-    if length > MAX_LABEL_BYTES:
-        raise ValidationError(f"{title} must be at most {MAX_LABEL_BYTES} bytes, got {length}")
-    for offset, character in _byte_offsets(label):
-        if character not in _LABEL_CHARACTERS:
-            raise ValidationError(
-                f"{title} must hold only ASCII letters, digits and '-': "
-                f"{_describe(character)} at byte {offset}"
-            )
-    return label
+    if kind == "long":
+        raise ValidationError(f"{title} must be at most {MAX_LABEL_BYTES} bytes, got {number}")
+    raise ValidationError(
+        f"{title} must hold only ASCII letters, digits and '-': {_describe(character)} at byte {number}"
+    )
 
 
 def validate_prefix(value: str, title: str = "prefix") -> Prefix:
