@@ -189,8 +189,9 @@ class Ledger(LedgerAPI):
 
     def transaction_builder(self) -> type[LondonTransactionBuilder]:
         """The VM's transaction builder: decodes raw transactions (legacy, EIP-2930, EIP-1559)
-        and builds new ones."""
-        return cast(type[LondonTransactionBuilder], self.chain.get_vm().get_transaction_builder())
+        and builds new ones. Every block runs the one configured VM class, so this asks the
+        class, not a VM instance (which would build a header per call)."""
+        return cast(type[LondonTransactionBuilder], QbftLondonVM.get_transaction_builder())
 
     # Lookups
     def head(self) -> BlockHeaderAPI:
