@@ -1,4 +1,4 @@
-"""Block production: every block period, while transactions are pending, one block.
+"""Block production: a block as soon as a transaction is pending, then at most one a period.
 
 :meth:`BlockProducer.produce_once` takes the pool's executable transactions up to the head's
 gas limit and builds one block with one :meth:`~idfuse_node.ledger.chain.Ledger.build_block`
@@ -24,6 +24,9 @@ from idfuse_node.ledger.chain import Ledger
 from idfuse_node.ledger.txpool import TxPool
 
 log = logging.getLogger(__name__)
+
+#: How long an idle producer waits for a transaction before it looks at its stop event again.
+_IDLE_POLL_SECONDS = 0.1
 
 
 class BlockProducer:
@@ -76,11 +79,14 @@ class BlockProducer:
         return block
 
     def run(self, stop: threading.Event) -> None:
-        """Produce a block every period while transactions are pending, until ``stop`` is set."""
+        """Produce blocks until ``stop`` is set: one as soon as a transaction is pending, then
+        at most one a period while transactions keep coming (a block starts no sooner than a
+        period after the previous one started)."""
         while not stop.is_set():
+            if not self.pool.wait_for_pending(_IDLE_POLL_SECONDS):
+                continue
             started = time.monotonic()
-            if len(self.pool):
-                self.produce_once()
+            self.produce_once()
             stop.wait(max(0.0, self.period_seconds - (time.monotonic() - started)))
 
     def start(self) -> threading.Thread:

@@ -110,6 +110,7 @@ class TxPool:
         self.max_pool_size = max_pool_size
         self.price_bump_percent = price_bump_percent
         self._lock = threading.RLock()
+        self._arrived = threading.Condition(self._lock)
         self._by_sender: dict[Address, dict[int, _Pooled]] = {}
         self._by_hash: dict[bytes, _Pooled] = {}
         self._head_view: _HeadView | None = None
@@ -180,6 +181,7 @@ class TxPool:
                 del self._by_hash[previous.transaction.hash]
             self._by_sender.setdefault(sender, {})[tx.nonce] = pooled
             self._by_hash[tx.hash] = pooled
+            self._arrived.notify_all()
         return bytes(tx.hash)
 
     def _decode(self, raw: bytes) -> tuple[SignedTransactionAPI, Address]:
@@ -265,6 +267,11 @@ class TxPool:
         with self._lock:
             pooled = self._by_hash.get(bytes(tx_hash))
             return None if pooled is None else pooled.transaction
+
+    def wait_for_pending(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until the pool holds a transaction; whether it does."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: bool(self._by_hash), timeout)
 
     def __len__(self) -> int:
         with self._lock:

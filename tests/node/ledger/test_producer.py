@@ -194,3 +194,20 @@ def test_senders_on_several_threads_while_the_producer_runs(ledger, pool, produc
     assert all(r is not None and r.state_root == b"\x01" for r in receipts)
     assert len(pool) == 0
     assert ledger.state().get_nonce(address(DEV)) == 25
+
+
+def test_an_idle_producer_builds_at_once_then_at_most_one_block_a_period(ledger, pool):
+    producer = BlockProducer(ledger, pool, period_seconds=600)
+    producer.start()
+    try:
+        first = pool.add(sign(DEV, 0))
+        # Idle, it does not wait out the ten-minute period before the first block.
+        assert producer.wait_for_receipt(first, timeout=30) is not None
+        head = ledger.head().block_number
+        second = pool.add(sign(DEV, 1))
+        # The next block waits for the period to pass since the previous one started.
+        assert producer.wait_for_receipt(second, timeout=0.5) is None
+        assert ledger.head().block_number == head
+        assert second in pool
+    finally:
+        producer.stop(timeout=5)

@@ -1,6 +1,7 @@
 """The transaction pool: admission checks, nonce ordering, fee priority, the allowlist."""
 
 import pickle
+import threading
 
 import pytest
 from eth_abi import encode
@@ -266,3 +267,14 @@ def test_the_allowlist_follows_the_head(ledger):
     assert receipt.state_root == b"\x01"
     pool.remove_included(block)
     pool.add(raw(DEV, 0))
+
+
+def test_wait_for_pending_wakes_when_a_transaction_arrives(pool):
+    assert pool.wait_for_pending(0.01) is False
+    arrived = []
+    waiter = threading.Thread(target=lambda: arrived.append(pool.wait_for_pending(30)))
+    waiter.start()
+    pool.add(raw(DEV, 0))
+    waiter.join(30)
+    assert arrived == [True]
+    assert pool.wait_for_pending(0) is True
