@@ -18,6 +18,8 @@ from idfuse_node.rpc.errors import server_error
 from idfuse_node.rpc.params import BlockRef
 
 CLIENT_VERSION = "idfuse/v0.1.0/python"
+MAX_LOG_RESULTS = 10_000
+"""Logs one ``eth_getLogs`` answer may hold (the cap hosted Ethereum endpoints use)."""
 CACHED_BLOCKS = 16
 """Recent blocks kept decoded with their receipts. QBFT blocks are final, so a cached block is
 never stale; the cache saves re-decoding a whole block (and its receipts) for each of its
@@ -54,6 +56,7 @@ class RpcContext:
     pool: TxPoolAPI | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     client_version: str = CLIENT_VERSION
+    max_log_results: int = MAX_LOG_RESULTS
     _views: OrderedDict[bytes, BlockView] = field(default_factory=OrderedDict, init=False, repr=False)
 
     @property

@@ -12,6 +12,7 @@ METHOD_NOT_FOUND: Final = -32601
 INVALID_PARAMS: Final = -32602
 INTERNAL_ERROR: Final = -32603
 SERVER_ERROR: Final = -32000
+LIMIT_EXCEEDED: Final = -32005
 EXECUTION_REVERTED: Final = 3
 
 
@@ -45,3 +46,9 @@ def invalid_params(message: str) -> RpcError:
 def server_error(message: str) -> RpcError:
     """A -32000 error."""
     return RpcError(SERVER_ERROR, message)
+
+
+def limit_exceeded(message: str) -> RpcError:
+    """A -32005 error (EIP-1474 "limit exceeded"): the request asks for more than this node
+    answers at once."""
+    return RpcError(LIMIT_EXCEEDED, message)

@@ -1,5 +1,5 @@
 """eth_getLogs: address and topic filters over a block range or one block hash, at most
-:data:`MAX_BLOCK_RANGE` blocks a request."""
+:data:`MAX_BLOCK_RANGE` blocks and ``RpcContext.max_log_results`` logs a request."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from eth_bloom.bloom import BloomFilter
 
 from idfuse_node.rpc import params as p
 from idfuse_node.rpc.context import RpcContext
-from idfuse_node.rpc.errors import invalid_params
+from idfuse_node.rpc.errors import invalid_params, limit_exceeded
 from idfuse_node.rpc.format import format_log
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
@@ -103,9 +103,8 @@ def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
     if criteria.get("blockHash") is not None:
         if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
             raise invalid_params("filter takes blockHash or fromBlock/toBlock, not both")
-        return _block_logs(
-            ctx, ctx.block(BlockRef(hash=p.hash32(criteria["blockHash"], "blockHash"))), addresses, topics
-        )
+        block = ctx.block(BlockRef(hash=p.hash32(criteria["blockHash"], "blockHash")))
+        return _capped(ctx, _block_logs(ctx, block, addresses, topics), block.number, block.number)
     start = _bound(ctx, criteria.get("fromBlock"), "fromBlock")
     end = _bound(ctx, criteria.get("toBlock"), "toBlock")
     if start > end:
@@ -119,6 +118,17 @@ def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
     logs: list[dict[str, Any]] = []
     for number in range(start, end + 1):
         logs.extend(_block_logs(ctx, ctx.block_by_number(number), addresses, topics))
+        _capped(ctx, logs, start, end)
+    return logs
+
+
+def _capped(ctx: RpcContext, logs: list[dict[str, Any]], start: int, end: int) -> list[dict[str, Any]]:
+    """``logs``, unless they are more than one answer may hold."""
+    if len(logs) > ctx.max_log_results:
+        raise limit_exceeded(
+            f"query returned more than {ctx.max_log_results} results in blocks {start}-{end}: "
+            "narrow the block range or the filter"
+        )
     return logs
 
 
