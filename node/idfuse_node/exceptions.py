@@ -189,3 +189,36 @@ class TxAlreadyKnownError(TxPoolError):
 
 class TxPoolFullError(TxPoolError):
     """The pool holds as many transactions as it may. Fix: retry once blocks have drained it."""
+
+
+class IndexerError(IdfuseNodeError):
+    """The indexer could not follow its chain or write its index.
+
+    Raised only through the subclasses below; catch this class to handle every indexer failure.
+    """
+
+
+class ChainSourceError(IndexerError):
+    """The chain's JSON-RPC endpoint failed: unreachable after the retries, or it answered
+    with an error or a malformed result.
+
+    Raised by :class:`idfuse_node.indexer.source.ChainSource`. Fix: check that the endpoint
+    URL is right and the chain is up; the message names the method and what went wrong.
+    """
+
+
+class IndexChainMismatchError(IndexerError):
+    """The index directory was built from another chain (chain id or registry addresses).
+
+    Raised when an index is opened to follow a chain other than the one it records. Fix: give
+    the indexer the data directory of that chain, or a fresh one for this chain.
+    """
+
+
+class IndexConsistencyError(IndexerError):
+    """The chain contradicts the index in a way the rules do not allow: a block the finality
+    rule made final was replaced, or a rollback needs undo logs that were pruned.
+
+    Raised by the follower; on a QBFT chain (final by construction) it is an alarm. Fix: rebuild
+    the index from scratch, and find out why the chain rewrote final blocks.
+    """

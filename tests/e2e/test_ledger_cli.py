@@ -273,7 +273,7 @@ main()
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: the ledger needs the node extra: pip install 'idfuse[node]'"
+    assert result.stderr.strip() == "error: idfuse ledger needs the node extra: pip install 'idfuse[node]'"
 
 
 def test_start_refuses_damaged_chain_storage(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
 
-__all__ = ["DEFAULT_CHAIN_ID", "app", "init_data_dir"]
+__all__ = ["DEFAULT_CHAIN_ID", "app", "init_data_dir", "register"]
 
 DEFAULT_CHAIN_ID: Final = 1337
 FUNDING_WEI: Final = 10**6 * 10**18
@@ -197,3 +197,8 @@ def _stop_on_signal() -> threading.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)
     return stop
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``idfuse ledger`` to the ``idfuse`` command."""
+    root.add_typer(app, name="ledger")

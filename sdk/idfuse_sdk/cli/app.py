@@ -55,7 +55,7 @@ def contracts_command(
         typer.echo(f"{name:24} solc {artifact.compiler}  digest {artifact.source_digest[:12]}")
 
 
-NODE_EXTRA_MISSING = "the ledger needs the node extra: pip install 'idfuse[node]'"
+NODE_EXTRA_MISSING = "idfuse {command} needs the node extra: pip install 'idfuse[node]'"
 
 
 def _node_available() -> bool:
@@ -69,24 +69,33 @@ def _node_available() -> bool:
         return False
 
 
+NODE_COMMANDS: tuple[tuple[str, str], ...] = (("ledger", "idfuse_node.cli.ledger"),)
+"""(command, module) of every node command; each module's ``register(app)`` adds its command
+or group to ``app`` and imports py-evm, LevelDB and the like lazily, when a command runs."""
+
+
 def _add_node_commands() -> None:
-    """Add ``idfuse ledger`` from idfuse_node, or a stand-in that says how to install it.
-
-    ``idfuse_node.cli.ledger`` imports py-evm and LevelDB lazily, when a command runs."""
+    """Add the node's commands from idfuse_node, or stand-ins that say how to install them."""
     if _node_available():
-        from idfuse_node.cli.ledger import app as ledger_app
+        import importlib
 
-        app.add_typer(ledger_app, name="ledger")
+        for _, module in NODE_COMMANDS:
+            importlib.import_module(module).register(app)
         return
 
+    for name, _ in NODE_COMMANDS:
+        _add_missing_node_command(name)
+
+
+def _add_missing_node_command(name: str) -> None:
     @app.command(
-        "ledger",
+        name,
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
         add_help_option=False,
     )
-    def ledger_missing() -> None:
-        """Run a development ledger (needs the node extra)."""
-        typer.echo(f"error: {NODE_EXTRA_MISSING}", err=True)
+    def missing() -> None:
+        """Needs the node extra: pip install 'idfuse[node]'."""
+        typer.echo(f"error: {NODE_EXTRA_MISSING.format(command=name)}", err=True)
         raise typer.Exit(1)
 
 
