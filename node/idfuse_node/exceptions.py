@@ -222,3 +222,50 @@ class IndexConsistencyError(IndexerError):
     Raised by the follower; on a QBFT chain (final by construction) it is an alarm. Fix: rebuild
     the index from scratch, and find out why the chain rewrote final blocks.
     """
+
+
+class IndexCorruptError(IndexerError):
+    """A stored record cannot be decoded: an index value is not the JSON (or fixed-width
+    integer) the index schema says, or a key an index entry points to is missing.
+
+    Raised by :mod:`idfuse_node.indexer.records` and the index's readers and writers. Fix: the
+    index directory is damaged or was written by another version; rebuild it from the chain.
+    """
+
+
+class BlockWriterClosedError(IndexerError):
+    """A :class:`idfuse_node.indexer.writer.BlockWriter` was used after ``commit()``.
+
+    A writer holds one block's effects and commits them once. Fix: it is a bug in the caller;
+    open a new writer for the next block.
+    """
+
+
+class EventDecodeError(IndexerError):
+    """A log of a registry contract, with a topic the contract declares, could not be decoded
+    (wrong topics, bad ABI data, values or template fields that break the data model, a
+    commitment or handle key that does not match), or ``registerBatch`` calldata sent to the
+    registry does not match its ``BatchRegistered`` event.
+
+    Raised by :mod:`idfuse_node.indexer.events`. The contracts are idfuse's own, so this means
+    the index follows the wrong contracts or there is a bug: the follower stops rather than
+    index a partial truth. Fix: check the registry addresses the index is bound to.
+    """
+
+
+class BatchCalldataUnavailableError(IndexerError):
+    """A batch was registered through another contract, so its records cannot be read from
+    the transaction's input. ``batch_id`` and ``tx_hash`` name it.
+
+    Raised by :func:`idfuse_node.indexer.events.decode_batch_call`. Not a failure of the
+    index: the applier records the batch (root, count) without its records.
+    """
+
+    def __init__(self, batch_id: int, tx_hash: bytes, reason: str) -> None:
+        self.batch_id = batch_id
+        self.tx_hash = tx_hash
+        self.reason = reason
+        super().__init__(f"batch {batch_id} (transaction 0x{tx_hash.hex()}): {reason}")
+
+    def __reduce__(self) -> "tuple[type[BatchCalldataUnavailableError], tuple[int, bytes, str]]":
+        return (type(self), (self.batch_id, self.tx_hash, self.reason))
