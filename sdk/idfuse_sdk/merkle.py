@@ -70,6 +70,11 @@ class MerkleTree:
         return len(self._levels[0])
 
     @property
+    def levels(self) -> tuple[tuple[bytes, ...], ...]:
+        """Every level, leaves first and the root last (an index stores them for proofs)."""
+        return tuple(tuple(level) for level in self._levels)
+
+    @property
     def root(self) -> bytes:
         """The root (the only leaf, for a tree of one)."""
         return self._levels[-1][0]

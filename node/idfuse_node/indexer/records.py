@@ -1,0 +1,562 @@
+"""The records the index stores (docs/index.md, "Records"): frozen, slotted dataclasses.
+
+Each record has ``to_json()`` (the JSON-friendly dict the resolver serves), ``from_json()``
+(its inverse, checking every field's type), ``to_bytes()`` (that dict as compact JSON, UTF-8:
+what the store holds) and ``from_bytes()``; ``from_bytes(x.to_bytes()) == x``. Decoding
+raises :class:`~idfuse_node.exceptions.IndexCorruptError` for anything that is not what
+``to_bytes`` writes; unknown members are ignored, so a later version may add fields.
+
+The conversions are written out field by field rather than through ``dataclasses.asdict``
+and reflection: the resolver decodes a :class:`HandleRecord` per request, and explicit code
+is several times faster. Bytes are ``0x``-prefixed lower-case hex strings and addresses
+EIP-55 strings; records store them as given (the applier normalises them).
+
+:class:`TemplateField` is the index's copy of a template field (``format`` as its lower-case
+name); it shares its name with :class:`idfuse_sdk.encoding.TemplateField`, so code that needs
+both imports the modules (``records.TemplateField``, ``encoding.TemplateField``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from idfuse_node.exceptions import IndexCorruptError
+
+__all__ = [
+    "BatchRecordInfo",
+    "ChainBinding",
+    "Checkpoint",
+    "Counts",
+    "HandleRecord",
+    "HistoryEntry",
+    "IndexedValue",
+    "PrefixRecord",
+    "Provenance",
+    "Record",
+    "ServiceRecord",
+    "TemplateField",
+    "TemplateRecord",
+]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_loads = json.JSONDecoder().decode
+
+
+class _Malformed(Exception):  # noqa: N818  # internal signal, always turned into IndexCorruptError
+    """A member has the wrong type; caught in :meth:`Record.from_json`."""
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise _Malformed(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise _Malformed(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise _Malformed(f"expected a boolean, got {type(value).__name__}")
+    return value
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _dict(value: object) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _Malformed(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: object) -> list[Any]:
+    if type(value) is not list:
+        raise _Malformed(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    return tuple(_str(item) for item in _list(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Base of every record: the byte and JSON conversions over ``to_json`` / ``_decode``."""
+
+    _name: ClassVar[str] = "record"
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON-friendly dict (what the resolver serves)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, obj: object) -> Self:
+        """The record a :meth:`to_json` dict describes.
+
+        :param obj: The decoded JSON.
+        :return: The record.
+        :raises IndexCorruptError: ``obj`` is not an object with every member of the right type.
+        """
+        try:
+            return cls._decode(_dict(obj))
+        except (_Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IndexCorruptError(f"stored {cls._name} is malformed: {type(exc).__name__}: {exc}") from None
+
+    def to_bytes(self) -> bytes:
+        """The record as stored: compact JSON, UTF-8."""
+        return _dumps(self.to_json()).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Self:
+        """The record :meth:`to_bytes` wrote.
+
+        :param raw: The stored value.
+        :return: The record.
+        :raises IndexCorruptError: ``raw`` is not such a record.
+        """
+        try:
+            obj = _loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, AttributeError, RecursionError) as exc:
+            raise IndexCorruptError(f"stored {cls._name} is not JSON: {exc}") from None
+        return cls.from_json(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance(Record):
+    """Where on chain a fact came from; for a batch record, ``log_index`` is the
+    ``BatchRegistered`` log and ``batch_id`` / ``record_index`` name the record."""
+
+    chain_id: int
+    registry: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    batch_id: int | None = None
+    record_index: int | None = None
+
+    _name: ClassVar[str] = "provenance"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+            "batch_id": self.batch_id,
+            "record_index": self.record_index,
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _int(obj["chain_id"]),
+            _str(obj["registry"]),
+            _int(obj["block_number"]),
+            _str(obj["block_hash"]),
+            _str(obj["tx_hash"]),
+            _int(obj["log_index"]),
+            _opt_int(obj.get("batch_id")),
+            _opt_int(obj.get("record_index")),
+        )
+
+
+def _provenance(value: object) -> Provenance:
+    return Provenance._decode(_dict(value))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedValue(Record):
+    """One value of a handle; ``timestamp`` and ``provenance`` are those of the write that
+    last changed it (a byte-identical update keeps them)."""
+
+    index: int
+    type: str
+    format: str
+    data: str
+    ttl: int
+    permissions: int
+    timestamp: int
+    provenance: Provenance
+
+    _name: ClassVar[str] = "indexed value"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "type": self.type,
+            "format": self.format,
+            "data": self.data,
+            "ttl": self.ttl,
+            "permissions": self.permissions,
+            "timestamp": self.timestamp,
+            "provenance": self.provenance.to_json(),
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _int(obj["index"]),
+            _str(obj["type"]),
+            _str(obj["format"]),
+            _str(obj["data"]),
+            _int(obj["ttl"]),
+            _int(obj["permissions"]),
+            _int(obj["timestamp"]),
+            _provenance(obj["provenance"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HandleRecord(Record):
+    """A handle's current state (``deleted`` handles keep their record, values empty)."""
+
+    handle: str
+    prefix: str
+    suffix: str
+    handle_key: str
+    prefix_node: str
+    template: str
+    values: tuple[IndexedValue, ...]
+    version: int
+    commitment: str
+    source: str
+    deleted: bool
+    created: Provenance
+    provenance: Provenance
+
+    _name: ClassVar[str] = "handle record"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "handle": self.handle,
+            "prefix": self.prefix,
+            "suffix": self.suffix,
+            "handle_key": self.handle_key,
+            "prefix_node": self.prefix_node,
+            "template": self.template,
+            "values": [value.to_json() for value in self.values],
+            "version": self.version,
+            "commitment": self.commitment,
+            "source": self.source,
+            "deleted": self.deleted,
+            "created": self.created.to_json(),
+            "provenance": self.provenance.to_json(),
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _str(obj["handle"]),
+            _str(obj["prefix"]),
+            _str(obj["suffix"]),
+            _str(obj["handle_key"]),
+            _str(obj["prefix_node"]),
+            _str(obj["template"]),
+            tuple(IndexedValue._decode(_dict(value)) for value in _list(obj["values"])),
+            _int(obj["version"]),
+            _str(obj["commitment"]),
+            _str(obj["source"]),
+            _bool(obj["deleted"]),
+            _provenance(obj["created"]),
+            _provenance(obj["provenance"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord(Record):
+    """A prefix's service information: resolver URLs and the chain and registry it lives on."""
+
+    resolvers: tuple[str, ...]
+    chain_id: int
+    registry: str
+
+    _name: ClassVar[str] = "service record"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resolvers": list(self.resolvers), "chain_id": self.chain_id, "registry": self.registry}
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(_strs(obj["resolvers"]), _int(obj["chain_id"]), _str(obj["registry"]))
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixRecord(Record):
+    """A prefix: its own status and expiry, and the effective ones its ancestors impose."""
+
+    prefix: str
+    node: str
+    parent: str
+    owner: str
+    pending_owner: str | None
+    status: str
+    effective_status: str
+    effective_from: str | None
+    expiry: int
+    effective_expiry: int
+    operators: tuple[str, ...]
+    service: ServiceRecord | None
+    metadata_hash: str
+    created: Provenance
+    provenance: Provenance
+
+    _name: ClassVar[str] = "prefix record"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prefix": self.prefix,
+            "node": self.node,
+            "parent": self.parent,
+            "owner": self.owner,
+            "pending_owner": self.pending_owner,
+            "status": self.status,
+            "effective_status": self.effective_status,
+            "effective_from": self.effective_from,
+            "expiry": self.expiry,
+            "effective_expiry": self.effective_expiry,
+            "operators": list(self.operators),
+            "service": None if self.service is None else self.service.to_json(),
+            "metadata_hash": self.metadata_hash,
+            "created": self.created.to_json(),
+            "provenance": self.provenance.to_json(),
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        service = obj["service"]
+        return cls(
+            _str(obj["prefix"]),
+            _str(obj["node"]),
+            _str(obj["parent"]),
+            _str(obj["owner"]),
+            _opt_str(obj["pending_owner"]),
+            _str(obj["status"]),
+            _str(obj["effective_status"]),
+            _opt_str(obj["effective_from"]),
+            _int(obj["expiry"]),
+            _int(obj["effective_expiry"]),
+            _strs(obj["operators"]),
+            None if service is None else ServiceRecord._decode(_dict(service)),
+            _str(obj["metadata_hash"]),
+            _provenance(obj["created"]),
+            _provenance(obj["provenance"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateField(Record):
+    """A template field as the index stores it (``format`` is the lower-case ``ValueFormat`` name)."""
+
+    value_type: str
+    format: str
+    required: bool
+    min_length: int
+    max_length: int
+
+    _name: ClassVar[str] = "template field"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value_type": self.value_type,
+            "format": self.format,
+            "required": self.required,
+            "min_length": self.min_length,
+            "max_length": self.max_length,
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _str(obj["value_type"]),
+            _str(obj["format"]),
+            _bool(obj["required"]),
+            _int(obj["min_length"]),
+            _int(obj["max_length"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRecord(Record):
+    """A registered data template (immutable once registered)."""
+
+    template_id: str
+    prefix_node: str
+    prefix: str
+    name: str
+    version: int
+    fields: tuple[TemplateField, ...]
+    provenance: Provenance
+
+    _name: ClassVar[str] = "template record"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "template_id": self.template_id,
+            "prefix_node": self.prefix_node,
+            "prefix": self.prefix,
+            "name": self.name,
+            "version": self.version,
+            "fields": [field.to_json() for field in self.fields],
+            "provenance": self.provenance.to_json(),
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _str(obj["template_id"]),
+            _str(obj["prefix_node"]),
+            _str(obj["prefix"]),
+            _str(obj["name"]),
+            _int(obj["version"]),
+            tuple(TemplateField._decode(_dict(field)) for field in _list(obj["fields"])),
+            _provenance(obj["provenance"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecordInfo(Record):
+    """A registered batch; ``duplicates`` are the suffixes ignored because the handle existed."""
+
+    batch_id: int
+    prefix_node: str
+    prefix: str
+    registrant: str
+    root: str
+    count: int
+    records_hash: str
+    accepted: int
+    duplicates: tuple[str, ...]
+    provenance: Provenance
+
+    _name: ClassVar[str] = "batch record"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "prefix_node": self.prefix_node,
+            "prefix": self.prefix,
+            "registrant": self.registrant,
+            "root": self.root,
+            "count": self.count,
+            "records_hash": self.records_hash,
+            "accepted": self.accepted,
+            "duplicates": list(self.duplicates),
+            "provenance": self.provenance.to_json(),
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _int(obj["batch_id"]),
+            _str(obj["prefix_node"]),
+            _str(obj["prefix"]),
+            _str(obj["registrant"]),
+            _str(obj["root"]),
+            _int(obj["count"]),
+            _str(obj["records_hash"]),
+            _int(obj["accepted"]),
+            _strs(obj["duplicates"]),
+            _provenance(obj["provenance"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry(Record):
+    """One change to a handle or prefix: the event's name and its arguments in JSON form.
+
+    ``detail`` must already be JSON-friendly (str keys; str, int, bool, None, lists, dicts):
+    a tuple in it would come back as a list, and the round trip would not be exact.
+    """
+
+    event: str
+    timestamp: int
+    provenance: Provenance
+    detail: dict[str, Any]
+
+    _name: ClassVar[str] = "history entry"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "timestamp": self.timestamp,
+            "provenance": self.provenance.to_json(),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(
+            _str(obj["event"]), _int(obj["timestamp"]), _provenance(obj["provenance"]), _dict(obj["detail"])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint(Record):
+    """The last block the index holds (``hash`` as ``0x`` hex; ``timestamp`` in seconds)."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+    _name: ClassVar[str] = "checkpoint"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.number, "hash": self.hash, "timestamp": self.timestamp}
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(_int(obj["number"]), _str(obj["hash"]), _int(obj["timestamp"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBinding(Record):
+    """The chain and registry contracts (name → address) an index follows."""
+
+    chain_id: int
+    contracts: dict[str, str]
+
+    _name: ClassVar[str] = "chain binding"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "contracts": dict(self.contracts)}
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        contracts = {_str(name): _str(address) for name, address in _dict(obj["contracts"]).items()}
+        return cls(_int(obj["chain_id"]), contracts)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts(Record):
+    """How many prefixes, live identifiers and batches the index holds."""
+
+    prefixes: int
+    identifiers: int
+    batches: int
+
+    _name: ClassVar[str] = "counts"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prefixes": self.prefixes, "identifiers": self.identifiers, "batches": self.batches}
+
+    @classmethod
+    def _decode(cls, obj: dict[str, Any]) -> Self:
+        return cls(_int(obj["prefixes"]), _int(obj["identifiers"]), _int(obj["batches"]))

@@ -1,0 +1,287 @@
+"""Every key of the index (docs/index.md, "Keys"), built here and nowhere else.
+
+One builder per key family (``<family>_key``), a prefix for iterating each family
+(``<FAMILY>_PREFIX``, and ``<family>_prefix(...)`` for the entries under one id), and parsers
+for the trailing parts a reader needs. Integers are big-endian and fixed width so keys sort in
+number order; nodes, handle keys and template ids are their raw 32 bytes, addresses their raw
+20. A later layout is a new module with ``SCHEMA_VERSION = 2`` and ``v2:`` keys.
+
+A history entry that is not a batch record has ``record_index`` 0 in its ``v1:hhist:`` key.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from idfuse_sdk.exceptions import ValidationError
+
+SCHEMA_VERSION: Final = 1
+
+CHECKPOINT_KEY: Final = b"v1:meta:checkpoint"
+CHAIN_KEY: Final = b"v1:meta:chain"
+COUNTS_KEY: Final = b"v1:meta:counts"
+BLOCK_PREFIX: Final = b"v1:block:"
+UNDO_PREFIX: Final = b"v1:undo:"
+HANDLE_PREFIX: Final = b"v1:handle:"
+SUFFIX_PREFIX: Final = b"v1:suffix:"
+HCOUNT_PREFIX: Final = b"v1:hcount:"
+PREFIX_PREFIX: Final = b"v1:prefix:"
+PNAME_PREFIX: Final = b"v1:pname:"
+CHILD_PREFIX: Final = b"v1:child:"
+OWNER_PREFIX: Final = b"v1:owner:"
+TEMPLATE_PREFIX: Final = b"v1:template:"
+PTEMPLATE_PREFIX: Final = b"v1:ptemplate:"
+BATCH_PREFIX: Final = b"v1:batch:"
+BNODE_PREFIX: Final = b"v1:bnode:"
+HHIST_PREFIX: Final = b"v1:hhist:"
+PHIST_PREFIX: Final = b"v1:phist:"
+
+
+def _id(value: bytes, size: int, title: str) -> bytes:
+    if type(value) is not bytes or len(value) != size:
+        got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+        raise ValidationError(f"{title} must be {size} bytes, got {got}")
+    return value
+
+
+def _uint(value: int, size: int, title: str) -> bytes:
+    if type(value) is not int or not 0 <= value < 1 << (8 * size):
+        raise ValidationError(f"{title} must be an integer 0 to 2**{8 * size}-1, got {value!r}")
+    return value.to_bytes(size, "big")
+
+
+def _tail(key: bytes, prefix: bytes, size: int | None, family: str) -> bytes:
+    """The part of ``key`` after ``prefix`` (of ``size`` bytes, when fixed)."""
+    if not key.startswith(prefix) or (size is not None and len(key) != len(prefix) + size):
+        raise ValidationError(f"{key!r} is not a {family} key")
+    return key[len(prefix) :]
+
+
+# Meta
+
+
+def checkpoint_key() -> bytes:
+    """``v1:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
+    return CHECKPOINT_KEY
+
+
+def chain_key() -> bytes:
+    """``v1:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
+    return CHAIN_KEY
+
+
+def counts_key() -> bytes:
+    """``v1:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
+    return COUNTS_KEY
+
+
+# Blocks and undo logs
+
+
+def block_key(number: int) -> bytes:
+    """``v1:block:`` number(8) → the indexed block's 32-byte hash."""
+    return BLOCK_PREFIX + _uint(number, 8, "block number")
+
+
+def parse_block_key(key: bytes) -> int:
+    """The block number of a :func:`block_key`."""
+    return int.from_bytes(_tail(key, BLOCK_PREFIX, 8, "block"), "big")
+
+
+def undo_key(number: int) -> bytes:
+    """``v1:undo:`` number(8) → the block's undo log."""
+    return UNDO_PREFIX + _uint(number, 8, "block number")
+
+
+def parse_undo_key(key: bytes) -> int:
+    """The block number of an :func:`undo_key`."""
+    return int.from_bytes(_tail(key, UNDO_PREFIX, 8, "undo"), "big")
+
+
+# Handles
+
+
+def handle_record_key(handle_key: bytes) -> bytes:
+    """``v1:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
+    return HANDLE_PREFIX + _id(handle_key, 32, "handle key")
+
+
+def suffix_prefix(prefix_node: bytes) -> bytes:
+    """The start of every :func:`suffix_key` under one prefix."""
+    return SUFFIX_PREFIX + _id(prefix_node, 32, "prefix node")
+
+
+def suffix_key(prefix_node: bytes, suffix: str) -> bytes:
+    """``v1:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
+    return suffix_prefix(prefix_node) + suffix.encode("utf-8")
+
+
+def parse_suffix_key(key: bytes) -> tuple[bytes, str]:
+    """The prefix node and suffix of a :func:`suffix_key`."""
+    tail = _tail(key, SUFFIX_PREFIX, None, "suffix")
+    if len(tail) < 32:
+        raise ValidationError(f"{key!r} is not a suffix key")
+    return tail[:32], tail[32:].decode("utf-8")
+
+
+def hcount_key(prefix_node: bytes) -> bytes:
+    """``v1:hcount:`` prefix_node → the prefix's live handles, uint64."""
+    return HCOUNT_PREFIX + _id(prefix_node, 32, "prefix node")
+
+
+# Prefixes
+
+
+def prefix_record_key(node: bytes) -> bytes:
+    """``v1:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
+    return PREFIX_PREFIX + _id(node, 32, "node")
+
+
+def pname_key(name: str) -> bytes:
+    """``v1:pname:`` lower(name) UTF-8 → the prefix's node."""
+    return PNAME_PREFIX + name.lower().encode("utf-8")
+
+
+def parse_pname_key(key: bytes) -> str:
+    """The (lower-cased) prefix name of a :func:`pname_key`."""
+    return _tail(key, PNAME_PREFIX, None, "pname").decode("utf-8")
+
+
+def child_prefix(parent: bytes) -> bytes:
+    """The start of every :func:`child_key` under one parent."""
+    return CHILD_PREFIX + _id(parent, 32, "parent node")
+
+
+def child_key(parent: bytes, node: bytes) -> bytes:
+    """``v1:child:`` parent ‖ node → empty."""
+    return child_prefix(parent) + _id(node, 32, "node")
+
+
+def parse_child_key(key: bytes) -> tuple[bytes, bytes]:
+    """The parent and child node of a :func:`child_key`."""
+    tail = _tail(key, CHILD_PREFIX, 64, "child")
+    return tail[:32], tail[32:]
+
+
+def owner_prefix(address: bytes) -> bytes:
+    """The start of every :func:`owner_key` of one address."""
+    return OWNER_PREFIX + _id(address, 20, "address")
+
+
+def owner_key(address: bytes, node: bytes) -> bytes:
+    """``v1:owner:`` address ‖ node → empty."""
+    return owner_prefix(address) + _id(node, 32, "node")
+
+
+def parse_owner_key(key: bytes) -> tuple[bytes, bytes]:
+    """The address and node of an :func:`owner_key`."""
+    tail = _tail(key, OWNER_PREFIX, 52, "owner")
+    return tail[:20], tail[20:]
+
+
+# Templates
+
+
+def template_record_key(template_id: bytes) -> bytes:
+    """``v1:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
+    return TEMPLATE_PREFIX + _id(template_id, 32, "template id")
+
+
+def ptemplate_prefix(prefix_node: bytes) -> bytes:
+    """The start of every :func:`ptemplate_key` of one prefix."""
+    return PTEMPLATE_PREFIX + _id(prefix_node, 32, "prefix node")
+
+
+def ptemplate_key(prefix_node: bytes, template_id: bytes) -> bytes:
+    """``v1:ptemplate:`` prefix_node ‖ template_id → empty."""
+    return ptemplate_prefix(prefix_node) + _id(template_id, 32, "template id")
+
+
+def parse_ptemplate_key(key: bytes) -> tuple[bytes, bytes]:
+    """The prefix node and template id of a :func:`ptemplate_key`."""
+    tail = _tail(key, PTEMPLATE_PREFIX, 64, "ptemplate")
+    return tail[:32], tail[32:]
+
+
+# Batches
+
+
+def batch_record_key(batch_id: int) -> bytes:
+    """``v1:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
+    return BATCH_PREFIX + _uint(batch_id, 32, "batch id")
+
+
+def parse_batch_record_key(key: bytes) -> int:
+    """The batch id of a :func:`batch_record_key`."""
+    return int.from_bytes(_tail(key, BATCH_PREFIX, 32, "batch"), "big")
+
+
+def bnode_prefix(batch_id: int, level: int | None = None) -> bytes:
+    """The start of a batch's :func:`bnode_key` entries (of one level, when given)."""
+    prefix = BNODE_PREFIX + _uint(batch_id, 32, "batch id")
+    return prefix if level is None else prefix + _uint(level, 1, "merkle level")
+
+
+def bnode_key(batch_id: int, level: int, position: int) -> bytes:
+    """``v1:bnode:`` batch_id(32) ‖ level(1) ‖ position(4) → a 32-byte Merkle node."""
+    return bnode_prefix(batch_id, level) + _uint(position, 4, "merkle position")
+
+
+def parse_bnode_key(key: bytes) -> tuple[int, int, int]:
+    """The batch id, level and position of a :func:`bnode_key`."""
+    tail = _tail(key, BNODE_PREFIX, 37, "bnode")
+    return int.from_bytes(tail[:32], "big"), tail[32], int.from_bytes(tail[33:], "big")
+
+
+# History
+
+
+def hhist_prefix(handle_key: bytes) -> bytes:
+    """The start of one handle's :func:`hhist_key` entries."""
+    return HHIST_PREFIX + _id(handle_key, 32, "handle key")
+
+
+def hhist_key(handle_key: bytes, block: int, log_index: int, record_index: int = 0) -> bytes:
+    """``v1:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
+    return hhist_prefix(handle_key) + hhist_position(block, log_index, record_index)
+
+
+def hhist_position(block: int, log_index: int, record_index: int = 0) -> bytes:
+    """The 16 bytes after the handle key in an :func:`hhist_key`."""
+    return (
+        _uint(block, 8, "block number")
+        + _uint(log_index, 4, "log index")
+        + _uint(record_index, 4, "record index")
+    )
+
+
+def parse_hhist_key(key: bytes) -> tuple[bytes, int, int, int]:
+    """The handle key, block, log index and record index of an :func:`hhist_key`."""
+    tail = _tail(key, HHIST_PREFIX, 48, "hhist")
+    return (
+        tail[:32],
+        int.from_bytes(tail[32:40], "big"),
+        int.from_bytes(tail[40:44], "big"),
+        int.from_bytes(tail[44:], "big"),
+    )
+
+
+def phist_prefix(node: bytes) -> bytes:
+    """The start of one prefix's :func:`phist_key` entries."""
+    return PHIST_PREFIX + _id(node, 32, "node")
+
+
+def phist_key(node: bytes, block: int, log_index: int) -> bytes:
+    """``v1:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
+    return phist_prefix(node) + phist_position(block, log_index)
+
+
+def phist_position(block: int, log_index: int) -> bytes:
+    """The 12 bytes after the node in a :func:`phist_key`."""
+    return _uint(block, 8, "block number") + _uint(log_index, 4, "log index")
+
+
+def parse_phist_key(key: bytes) -> tuple[bytes, int, int]:
+    """The node, block and log index of a :func:`phist_key`."""
+    tail = _tail(key, PHIST_PREFIX, 44, "phist")
+    return tail[:32], int.from_bytes(tail[32:40], "big"), int.from_bytes(tail[40:], "big")

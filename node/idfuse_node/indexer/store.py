@@ -1,0 +1,278 @@
+"""The index's byte-level store: :class:`IndexStore`, in memory or in LevelDB.
+
+A store maps byte keys to byte values, iterates a key range in order (or reverse), and writes
+a set of puts and deletes atomically and durably. :class:`LevelDBIndexStore` writes one plyvel
+write batch with ``sync=True``; :class:`MemoryIndexStore` keeps a dict and a sorted key list.
+Both refuse non-``bytes`` keys and values before changing anything, and raise
+:class:`~idfuse_node.exceptions.StorageUnavailableError` once closed. Iteration sees the
+store as it was when iteration began (a LevelDB iterator's implicit snapshot; a copy of the
+range in memory).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from abc import ABC, abstractmethod
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import plyvel  # type: ignore[import-untyped]  # plyvel ships no type information
+
+from idfuse_node.exceptions import StorageUnavailableError
+from idfuse_node.storage import refuse_foreign_path, storage_error
+
+__all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
+
+
+def prefix_end(prefix: bytes) -> bytes | None:
+    """The first key after every key that starts with ``prefix`` (None: no such key)."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+def _check_bytes(value: object, title: str) -> None:
+    if not isinstance(value, bytes):
+        raise TypeError(f"index store {title} must be bytes, got {type(value).__name__}")
+
+
+def _check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
+    for key, value in puts.items():
+        _check_bytes(key, "key")
+        _check_bytes(value, "value")
+    deleted = list(deletes)
+    for key in deleted:
+        _check_bytes(key, "key")
+    return deleted
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValueError(f"iteration limit must be a non-negative integer or None, got {limit!r}")
+
+
+class IndexStore(ABC):
+    """A sorted byte-key store with atomic, durable writes: what the index lives in."""
+
+    @abstractmethod
+    def get(self, key: bytes) -> bytes | None:
+        """The value at ``key``, or None.
+
+        :raises StorageUnavailableError: The store is closed or cannot be read.
+        """
+
+    @abstractmethod
+    def iterate(
+        self, prefix: bytes, *, start: bytes | None = None, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """The entries whose keys begin with ``prefix``, in key order (or reverse).
+
+        :param prefix: Every key yielded starts with it (``b""``: every key).
+        :param start: A full key: forward, begin at the first key ``>= start``; in reverse, at
+            the last key ``<= start``. Keys outside ``prefix`` are never yielded.
+        :param reverse: Descending key order.
+        :param limit: Yield at most this many entries.
+        :raises StorageUnavailableError: The store is closed or cannot be read.
+        """
+
+    @abstractmethod
+    def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        """Delete ``deletes`` and then put ``puts``, all or nothing, durable on return.
+
+        A key in both ends up put. Deleting an absent key is not an error.
+
+        :raises TypeError: A key or value is not ``bytes`` (nothing is written).
+        :raises StorageError: The write failed (nothing is written).
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store; idempotent. Later use raises StorageUnavailableError."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class MemoryIndexStore(IndexStore):
+    """An :class:`IndexStore` in memory: a dict and a sorted key list (for tests and tools)."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._keys: list[bytes] = []
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<{len(self._keys)} keys>)"
+
+    def _live(self, action: str) -> None:
+        if self._closed:
+            raise StorageUnavailableError(f"memory index store is closed ({action})")
+
+    def get(self, key: bytes) -> bytes | None:
+        self._live("read")
+        _check_bytes(key, "key")
+        return self._data.get(key)
+
+    def iterate(
+        self, prefix: bytes, *, start: bytes | None = None, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        self._live("read")
+        _check_bytes(prefix, "prefix")
+        if start is not None:
+            _check_bytes(start, "start")
+        _check_limit(limit)
+        keys = self._keys
+        low = bisect_left(keys, prefix)
+        end = prefix_end(prefix)
+        high = len(keys) if end is None else bisect_left(keys, end)
+        if start is not None:
+            if reverse:
+                high = min(high, bisect_right(keys, start))
+            else:
+                low = max(low, bisect_left(keys, start))
+        if low >= high:
+            return iter(())
+        if reverse:
+            if limit is not None:
+                low = max(low, high - limit)
+            selected = keys[low:high]
+            selected.reverse()
+        else:
+            if limit is not None:
+                high = min(high, low + limit)
+            selected = keys[low:high]
+        data = self._data
+        return iter([(key, data[key]) for key in selected])
+
+    def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        self._live("write")
+        deleted = _check_write(puts, deletes)
+        data, keys = self._data, self._keys
+        for key in deleted:
+            if data.pop(key, None) is not None:
+                del keys[bisect_left(keys, key)]
+        for key, value in puts.items():
+            if key not in data:
+                keys.insert(bisect_left(keys, key), key)
+            data[key] = value
+
+    def close(self) -> None:
+        self._closed = True
+
+
+class LevelDBIndexStore(IndexStore):
+    """An :class:`IndexStore` in a LevelDB directory through plyvel.
+
+    :param path: The database directory; its parent must exist.
+    :param create: Create the database when the directory is missing or empty; otherwise
+        refuse with StorageUnavailableError.
+    :raises StorageLockedError: Another process or handle has the directory open.
+    :raises StorageCorruptError: The path is not a LevelDB directory, or LevelDB reports it corrupt.
+    :raises StorageUnavailableError: Permission denied, missing parent, or another I/O error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.path = Path(path)
+        refuse_foreign_path(self.path)
+        if not create and not (self.path / "CURRENT").is_file():
+            raise StorageUnavailableError(f"{self.path} holds no LevelDB database (and create=False)")
+        try:
+            self._db: Any = plyvel.DB(os.fspath(self.path), create_if_missing=create)
+        except (plyvel.Error, OSError) as exc:
+            raise storage_error(self.path, "open", exc) from exc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    def _handle(self, action: str) -> Any:
+        if self._db is None:
+            raise StorageUnavailableError(f"LevelDB at {self.path} is closed ({action})")
+        return self._db
+
+    def get(self, key: bytes) -> bytes | None:
+        db = self._handle("read")
+        _check_bytes(key, "key")
+        try:
+            value: bytes | None = db.get(key)
+        except (plyvel.Error, RuntimeError) as exc:
+            raise storage_error(self.path, "read", exc) from exc
+        return value
+
+    def iterate(
+        self, prefix: bytes, *, start: bytes | None = None, reverse: bool = False, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        db = self._handle("read")
+        _check_bytes(prefix, "prefix")
+        if start is not None:
+            _check_bytes(start, "start")
+        _check_limit(limit)
+        end = prefix_end(prefix)
+        options: dict[str, Any] = {"reverse": reverse, "start": prefix or None, "stop": end}
+        if start is not None:
+            if reverse:
+                if end is None or start < end:
+                    options["stop"] = start
+                    options["include_stop"] = True
+            elif start > prefix:
+                options["start"] = start
+        if (
+            options["start"] is not None
+            and options["stop"] is not None
+            and options["start"] > options["stop"]
+        ):
+            return iter(())
+        floor = None
+        if reverse and options["stop"] is None:
+            # plyvel yields nothing in reverse from a start equal to the last key when there
+            # is no stop; iterate from the end and stop below the start by hand instead.
+            floor = options.pop("start")
+        try:
+            iterator = db.iterator(**options)
+        except (plyvel.Error, RuntimeError) as exc:
+            raise storage_error(self.path, "read", exc) from exc
+        return self._entries(iterator, limit, floor)
+
+    def _entries(
+        self, iterator: Any, limit: int | None, floor: bytes | None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        try:
+            entries: Iterator[tuple[bytes, bytes]] = iterator
+            if floor is not None:
+                entries = itertools.takewhile(lambda entry: entry[0] >= floor, entries)
+            if limit is not None:
+                entries = itertools.islice(entries, limit)
+            yield from entries
+        except (plyvel.Error, RuntimeError) as exc:
+            raise storage_error(self.path, "read", exc) from exc
+        finally:
+            iterator.close()
+
+    def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        db = self._handle("write")
+        deleted = _check_write(puts, deletes)
+        try:
+            with db.write_batch(transaction=True, sync=True) as batch:
+                for key in deleted:
+                    batch.delete(key)
+                for key, value in puts.items():
+                    batch.put(key, value)
+        except (plyvel.Error, RuntimeError) as exc:
+            raise storage_error(self.path, "write", exc) from exc
+
+    def close(self) -> None:
+        handle, self._db = self._db, None
+        if handle is not None:
+            handle.close()
