@@ -95,3 +95,24 @@ class PrivateKeyError(KeystoreError, ValueError):
     ``IDFUSE_PRIVATE_KEY``) is missing or is not 64 hexadecimal digits (optionally ``0x``-
     prefixed) encoding a secp256k1 secret between 1 and the group order minus 1. The message
     names where the key came from, never the key."""
+
+
+class DeployError(IdfuseError):
+    """Deploying the registry contracts (``idfuse_sdk.deploy``, ``idfuse deploy``) failed: the
+    deployer has no funds, the node refused a transaction, a receipt did not come in time, or a
+    planned contract address already holds code. The message names the step and what is already
+    on chain; steps before it stay mined, so deploy again from a fresh start if one failed."""
+
+
+class DeployConnectionError(DeployError):
+    """The JSON-RPC node cannot be reached or does not answer as an Ethereum node. Check the URL
+    (``--rpc``) and that the node is running."""
+
+
+class DeployRevertError(DeployError):
+    """A deployment step reverts; ``step`` names it and the message decodes the contract's
+    error (e.g. ``ConsortiumInvalidVotingPeriod(votingPeriod=60)``). Fix the argument it names."""
+
+    def __init__(self, message: str, *, step: str) -> None:
+        super().__init__(message)
+        self.step = step

@@ -1,12 +1,14 @@
 """The registry contracts in the chain from its first block.
 
 :func:`bootstrap_registries` builds block 1 of a fresh ledger from signed transactions of a
-funded deployer (the validator, which the pool admits as a genesis validator): it deploys
-``Consortium(deployer, organisation, Validator, votingPeriod)``, ``PrefixRegistry(consortium)``
-and ``IdentifierRegistry(prefixRegistry)`` with the deployer's nonces 0, 1 and 2, binds the
-prefix registry to the Consortium and makes each given member (the development account) a
-Member with ``bootstrapAddMember``. The addresses follow from the deployer's address alone
-(:func:`registry_addresses`), so clients and endpoints can name them without asking the chain.
+funded deployer (the validator, which the pool admits as a genesis validator): the steps of
+:func:`idfuse_sdk.deploy.deployment_plan`, the same plan ``idfuse deploy`` sends to any EVM chain
+over JSON-RPC. It deploys ``Consortium(deployer, organisation, Validator, votingPeriod)``,
+``PrefixRegistry(consortium)`` and ``IdentifierRegistry(prefixRegistry)`` with the deployer's
+nonces 0, 1 and 2, binds the prefix registry to the Consortium and makes each given member (the
+development account) a Member with ``bootstrapAddMember``. The addresses follow from the
+deployer's address alone (:func:`registry_addresses`), so clients and endpoints can name them
+without asking the chain.
 """
 
 from __future__ import annotations
@@ -14,47 +16,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import rlp  # type: ignore[import-untyped]
 from eth.abc import ReceiptAPI, SignedTransactionAPI
-from eth_abi.abi import encode
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address
-from eth_utils.abi import function_signature_to_4byte_selector
-from eth_utils.crypto import keccak
 
 from idfuse_node.exceptions import BootstrapError
 from idfuse_node.ledger.chain import Ledger
-from idfuse_sdk.contracts.artifacts import load
+from idfuse_sdk import deploy
+from idfuse_sdk.deploy import (
+    CALL_GAS,
+    DEFAULT_VOTING_PERIOD,
+    DEPLOY_GAS,
+    REGISTRY_CONTRACTS,
+    ROLE_MEMBER,
+    ROLE_VALIDATOR,
+    deployment_plan,
+)
+from idfuse_sdk.exceptions import ValidationError
 
-REGISTRY_CONTRACTS: Final = ("Consortium", "PrefixRegistry", "IdentifierRegistry")
-"""The contracts the bootstrap deploys, in deployment order (the deployer's nonces 0, 1, 2)."""
+__all__ = [
+    "CALL_GAS",
+    "DEFAULT_VOTING_PERIOD",
+    "DEPLOY_GAS",
+    "MAX_FEE_PER_GAS",
+    "REGISTRY_CONTRACTS",
+    "ROLE_MEMBER",
+    "ROLE_VALIDATOR",
+    "bootstrap_registries",
+    "bootstrap_transactions",
+    "create_address",
+    "registry_addresses",
+]
 
-ROLE_VALIDATOR: Final = 1
-ROLE_MEMBER: Final = 2
-DEFAULT_VOTING_PERIOD: Final = 7 * 24 * 3600
-"""A week: the Consortium accepts one hour to ninety days."""
-DEPLOY_GAS: Final = 8_000_000
-CALL_GAS: Final = 500_000
 MAX_FEE_PER_GAS: Final = 10**10
 
 
 def create_address(sender: bytes, nonce: int) -> Address:
     """The address a CREATE from ``sender`` at ``nonce`` deploys to (keccak(rlp([sender, nonce])))."""
-    return Address(keccak(rlp.encode([sender, nonce]))[12:])
+    return Address(deploy.create_address(sender, nonce))
 
 
 def registry_addresses(deployer: bytes) -> dict[str, Address]:
     """``{"Consortium", "PrefixRegistry", "IdentifierRegistry": address}`` when ``deployer``
     bootstraps a chain (its nonces 0, 1 and 2)."""
-    return {name: create_address(deployer, nonce) for nonce, name in enumerate(REGISTRY_CONTRACTS)}
-
-
-def _calldata(signature: str, types: Sequence[str], args: Sequence[object]) -> bytes:
-    return function_signature_to_4byte_selector(signature) + encode(list(types), list(args))
-
-
-def _init_code(name: str, types: Sequence[str], args: Sequence[object]) -> bytes:
-    return bytes.fromhex(load(name).bytecode.removeprefix("0x")) + encode(list(types), list(args))
+    return {name: Address(address) for name, address in deploy.registry_addresses(deployer).items()}
 
 
 def bootstrap_transactions(
@@ -65,53 +70,26 @@ def bootstrap_transactions(
     organisation: str = "idfuse development",
     voting_period: int = DEFAULT_VOTING_PERIOD,
 ) -> list[SignedTransactionAPI]:
-    """The signed transactions of the bootstrap block, from the deployer's nonce 0 on."""
+    """The signed transactions of the bootstrap block, from the deployer's nonce 0 on.
+
+    :raises idfuse_sdk.exceptions.ValidationError: a member is repeated or is the deployer.
+    """
     deployer = deployer_key.public_key.to_canonical_address()
-    addresses = registry_addresses(deployer)
-    payloads: list[tuple[bytes, bytes, int]] = [
-        (
-            b"",
-            _init_code(
-                "Consortium",
-                ["address", "string", "uint8", "uint64"],
-                [deployer, organisation, ROLE_VALIDATOR, voting_period],
-            ),
-            DEPLOY_GAS,
-        ),
-        (b"", _init_code("PrefixRegistry", ["address"], [addresses["Consortium"]]), DEPLOY_GAS),
-        (b"", _init_code("IdentifierRegistry", ["address"], [addresses["PrefixRegistry"]]), DEPLOY_GAS),
-        (
-            addresses["Consortium"],
-            _calldata("bindRegistry(address)", ["address"], [addresses["PrefixRegistry"]]),
-            CALL_GAS,
-        ),
-    ]
-    for member in members:
-        payloads.append(
-            (
-                addresses["Consortium"],
-                _calldata(
-                    "bootstrapAddMember(address,string,uint8)",
-                    ["address", "string", "uint8"],
-                    [member, organisation, ROLE_MEMBER],
-                ),
-                CALL_GAS,
-            )
-        )
+    plan = deployment_plan(deployer, members, organisation=organisation, voting_period=voting_period)
     builder = ledger.transaction_builder()
     return [
         builder.new_unsigned_dynamic_fee_transaction(
             chain_id=ledger.genesis.chain_id,
-            nonce=nonce,
+            nonce=plan.first_nonce + index,
             max_priority_fee_per_gas=0,
             max_fee_per_gas=MAX_FEE_PER_GAS,
-            gas=gas,
-            to=Address(to),
+            gas=step.gas,
+            to=Address(step.to or b""),
             value=0,
-            data=data,
+            data=step.data,
             access_list=(),
         ).as_signed_transaction(deployer_key)
-        for nonce, (to, data, gas) in enumerate(payloads)
+        for index, step in enumerate(plan.steps)
     ]
 
 
@@ -134,8 +112,8 @@ def bootstrap_registries(
     restarted node), and the addresses are returned as they are.
 
     :param members: Accounts made Members of the Consortium (the development account).
-    :raises BootstrapError: The deployer has sent transactions already, or a bootstrap
-        transaction failed (nothing is stored then).
+    :raises BootstrapError: The deployer has sent transactions already, a member is repeated
+        or is the deployer, or a bootstrap transaction failed (nothing is stored then).
     :raises eth.exceptions.ValidationError: The deployer cannot pay for the transactions.
     """
     deployer = deployer_key.public_key.to_canonical_address()
@@ -147,9 +125,12 @@ def bootstrap_registries(
         raise BootstrapError(
             f"deployer 0x{deployer.hex()} has sent transactions already; bootstrap needs nonce 0"
         )
-    transactions = bootstrap_transactions(
-        ledger, deployer_key, members, organisation=organisation, voting_period=voting_period
-    )
+    try:
+        transactions = bootstrap_transactions(
+            ledger, deployer_key, members, organisation=organisation, voting_period=voting_period
+        )
+    except ValidationError as error:
+        raise BootstrapError(f"bootstrap plan refused: {error}") from None
     failed = _first_failure(ledger, transactions)
     if failed is not None:
         raise BootstrapError(f"bootstrap transaction {failed} would fail")

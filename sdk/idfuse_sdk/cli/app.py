@@ -69,7 +69,10 @@ def _node_available() -> bool:
         return False
 
 
-NODE_COMMANDS: tuple[tuple[str, str], ...] = (("ledger", "idfuse_node.cli.ledger"),)
+NODE_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("ledger", "idfuse_node.cli.ledger"),
+    ("deploy", "idfuse_node.cli.deploy"),
+)
 """(command, module) of every node command; each module's ``register(app)`` adds its command
 or group to ``app`` and imports py-evm, LevelDB and the like lazily, when a command runs."""
 
