@@ -1,0 +1,234 @@
+"""Resolution over the index: a prefix's availability and referral, and a handle's Handle answer.
+
+:class:`Lookup` is the one place that decides what a name resolves to. A prefix is
+*available* when it is registered, its effective status is ``active`` and its effective expiry
+(if any) is after the indexed block's time; otherwise its handles are not found, and the answer
+says why. A prefix whose service record names other resolvers (not this one) or another chain
+or registry is *referred* (docs/resolver.md, "Referrals"). Prefix facts are cached per indexed
+block: they change only when the checkpoint does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.records import Checkpoint, HandleRecord, PrefixRecord, ServiceRecord
+from idfuse_node.resolver import render
+from idfuse_node.resolver.codes import (
+    RC_HANDLE_NOT_FOUND,
+    RC_SERVER_NOT_RESP,
+    RC_SERVICE_REFERRAL,
+    RC_SUCCESS,
+    RC_VALUES_NOT_FOUND,
+)
+from idfuse_node.resolver.errors import ResolverHTTPError
+from idfuse_node.resolver.inbound import HandleQuery
+from idfuse_node.resolver.settings import ResolverSettings
+from idfuse_sdk.identifiers import handle_key, prefix_node
+from idfuse_sdk.types import Prefix
+
+
+def normalise_url(url: str) -> str:
+    """A resolver URL compared as the base it names: no trailing ``/``, scheme and host lower-cased."""
+    scheme, sep, rest = url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """Where a prefix's handles live instead: other resolvers, and the chain and registry."""
+
+    prefix: str
+    resolvers: tuple[str, ...]
+    chain_id: int
+    registry: str
+    other_chain: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prefix": self.prefix,
+            "resolvers": list(self.resolvers),
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixState:
+    """What resolution needs to know about one prefix at one indexed block."""
+
+    record: PrefixRecord | None
+    unavailable: str | None
+    """Why its handles are not found (None when they may be)."""
+    referral: Referral | None
+    local_service: ServiceRecord | None
+    """The service record when it names this resolver and chain (it becomes ``HS_SITE``)."""
+
+
+class Lookup:
+    """Reads for one request at a time; prefix facts cached until the checkpoint moves.
+
+    Thread-safe: the cache is swapped whole under a lock when the checkpoint changes.
+    """
+
+    def __init__(self, reader: IndexReader, settings: ResolverSettings) -> None:
+        self.reader = reader
+        self.settings = settings
+        self._self_url = None if settings.resolver_url is None else normalise_url(settings.resolver_url)
+        self._lock = threading.Lock()
+        self._at: Checkpoint | None = None
+        self._prefixes: dict[str, PrefixState] = {}
+        self._registries: frozenset[str] = frozenset()
+        self._chain_id: int | None = None
+
+    def set_resolver_url(self, url: str) -> None:
+        """Tell the lookup its own URL once the server has bound its port."""
+        self._self_url = normalise_url(url)
+        with self._lock:
+            self._prefixes = {}
+
+    @property
+    def resolver_url(self) -> str | None:
+        return self._self_url
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The indexed block (re-reads it, and drops cached prefix facts when it moved)."""
+        checkpoint = self.reader.checkpoint()
+        if checkpoint != self._at:
+            chain = self.reader.chain()
+            with self._lock:
+                self._at = checkpoint
+                self._prefixes = {}
+                if chain is not None:
+                    self._chain_id = chain.chain_id
+                    self._registries = frozenset(address.lower() for address in chain.contracts.values())
+        return checkpoint
+
+    def prefix_state(self, name: Prefix, checkpoint: Checkpoint | None) -> PrefixState:
+        """Availability and referral of the prefix ``name`` (valid) at ``checkpoint``."""
+        key = name.lower()
+        state = self._prefixes.get(key)
+        if state is None:
+            state = self._compute(name, checkpoint)
+            if len(self._prefixes) < 65536:
+                self._prefixes[key] = state
+        return state
+
+    def _compute(self, name: Prefix, checkpoint: Checkpoint | None) -> PrefixState:
+        record = self.reader.prefix(prefix_node(name))
+        if record is None:
+            return PrefixState(None, f"prefix {name} is not registered on this chain", None, None)
+        if record.effective_status != "active":
+            source = record.effective_from or record.prefix
+            why = f"prefix {record.prefix} is {record.effective_status}"
+            if source.lower() != record.prefix.lower():
+                why += f" (its ancestor {source} is {record.effective_status})"
+            return PrefixState(record, why, None, None)
+        now = 0 if checkpoint is None else checkpoint.timestamp
+        if record.effective_expiry != 0 and record.effective_expiry <= now:
+            why = f"prefix {record.prefix} expired at {render.iso_time(record.effective_expiry)}"
+            if record.expiry != record.effective_expiry:
+                why += " (an ancestor's expiry)"
+            return PrefixState(record, why, None, None)
+        service = record.service
+        if service is None:
+            return PrefixState(record, None, None, None)
+        other_chain = self._chain_id is not None and (
+            service.chain_id != self._chain_id or service.registry.lower() not in self._registries
+        )
+        named = tuple(url for url in service.resolvers if url.strip())
+        others = tuple(url for url in named if normalise_url(url) != self._self_url)
+        if other_chain or (named and len(others) == len(named)):
+            referral = Referral(record.prefix, others, service.chain_id, service.registry, other_chain)
+            return PrefixState(record, None, referral, None)
+        return PrefixState(record, None, None, service)
+
+    def available_prefix(self, name: Prefix, checkpoint: Checkpoint | None) -> PrefixState:
+        """The prefix's state when its handles may be served here.
+
+        :raises ResolverHTTPError: 404 (code 100) when unavailable; a referral (see
+            :func:`referral_error`) when referred.
+        """
+        state = self.prefix_state(name, checkpoint)
+        if state.unavailable is not None:
+            raise ResolverHTTPError(
+                404, RC_HANDLE_NOT_FOUND, state.unavailable, checkpoint=render.checkpoint_json(checkpoint)
+            )
+        if state.referral is not None:
+            raise referral_error(state.referral, checkpoint)
+        return state
+
+    def live_handle(
+        self, text: str, prefix: Prefix, suffix: str, state: PrefixState, checkpoint: Checkpoint | None
+    ) -> HandleRecord:
+        """The live record of ``prefix/suffix``.
+
+        :raises ResolverHTTPError: 404 (code 100) when absent or deleted.
+        """
+        assert state.record is not None
+        record = self.reader.handle(handle_key(bytes.fromhex(state.record.node[2:]), suffix))
+        if record is None or record.deleted:
+            why = "handle not found" if record is None else "handle was deleted"
+            extra: dict[str, Any] = {"handle": text, "checkpoint": render.checkpoint_json(checkpoint)}
+            if record is not None:
+                extra["provenance"] = render.provenance_json(record.provenance)
+            raise ResolverHTTPError(404, RC_HANDLE_NOT_FOUND, why, **extra)
+        return record
+
+    def handle_answer(
+        self, text: str, prefix: Prefix, suffix: str, query: HandleQuery
+    ) -> tuple[int, dict[str, Any]]:
+        """The Handle REST answer for ``GET /api/handles/{text}`` (status and body).
+
+        :raises ResolverHTTPError: not found, unavailable or referred.
+        """
+        checkpoint = self.checkpoint()
+        try:
+            state = self.available_prefix(prefix, checkpoint)
+        except ResolverHTTPError as error:
+            error.extra.setdefault("handle", text)
+            raise
+        record = self.live_handle(text, prefix, suffix, state, checkpoint)
+        assert state.record is not None
+        values = render.handle_values(
+            record,
+            state.record,
+            local_service=state.local_service,
+            ttl=self.settings.derived_ttl,
+            fallback_time=0 if checkpoint is None else checkpoint.timestamp,
+        )
+        selected = render.select_values(values, query.types, query.indexes)
+        code = RC_SUCCESS if selected else RC_VALUES_NOT_FOUND
+        body = {"responseCode": code, "handle": text, "values": selected}
+        body.update(render.handle_document(record))
+        body["checkpoint"] = render.checkpoint_json(checkpoint)
+        return 200, body
+
+
+def referral_error(referral: Referral, checkpoint: Checkpoint | None) -> ResolverHTTPError:
+    """The answer for a referred prefix: 307 to the first other resolver (Handle code 302,
+    service referral), or 400 with code 301 (server not responsible) when the service record
+    names another chain but no resolver to ask."""
+    extra: dict[str, Any] = {"referral": referral.to_json(), "checkpoint": render.checkpoint_json(checkpoint)}
+    if referral.resolvers:
+        error = ResolverHTTPError(
+            307,
+            RC_SERVICE_REFERRAL,
+            f"prefix {referral.prefix} is served by {referral.resolvers[0]}",
+            redirect_base=referral.resolvers[0],
+            **extra,
+        )
+    else:
+        error = ResolverHTTPError(
+            400,
+            RC_SERVER_NOT_RESP,
+            f"prefix {referral.prefix} lives on chain {referral.chain_id} (registry {referral.registry}),"
+            " which this resolver does not index, and names no resolver",
+            **extra,
+        )
+    error.referral = referral
+    return error

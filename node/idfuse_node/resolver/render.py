@@ -1,0 +1,196 @@
+"""Outbound normalisation: index records into the JSON the resolver serves.
+
+Handle values follow the Handle REST shape ``{index, type, data: {format, value}, ttl,
+timestamp}`` with an extra ``provenance`` member; ``HS_ADMIN`` and ``HS_SITE`` are derived
+here from the prefix's on-chain owner and service record (docs/resolver.md gives the
+mapping). Nothing here reads the index.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from idfuse_node.indexer.records import (
+    Checkpoint,
+    HandleRecord,
+    IndexedValue,
+    PrefixRecord,
+    Provenance,
+    ServiceRecord,
+)
+from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
+
+ADMIN_HANDLE_INDEX: Final = 200
+"""The index the derived ``HS_ADMIN`` value names in its admin handle ``0.NA/<prefix>``."""
+ADMIN_PERMISSIONS: Final = "011111110011"
+"""Handle's admin permission bits (add/delete handle, add/remove/modify values, read values;
+no naming-authority rights), as Handle writes them for a handle's owner."""
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def dumps(document: Any) -> bytes:
+    """Compact JSON, UTF-8 (what every answer's body is)."""
+    return _dumps(document).encode("utf-8")
+
+
+def iso_time(seconds: int) -> str:
+    """A block time as Handle writes timestamps: ISO 8601, UTC, to the second (``...Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def provenance_json(provenance: Provenance) -> dict[str, Any]:
+    """The provenance members every answer carries (batch members only when set)."""
+    document = provenance.to_json()
+    if provenance.batch_id is None:
+        del document["batch_id"], document["record_index"]
+    return document
+
+
+def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
+    """The indexed block an answer was read at."""
+    if checkpoint is None:
+        return None
+    return {
+        "block_number": checkpoint.number,
+        "block_hash": checkpoint.hash,
+        "timestamp": iso_time(checkpoint.timestamp),
+    }
+
+
+def value_data(value: IndexedValue) -> str:
+    """A value's data as text: ``string`` as UTF-8 text, ``base64`` as base64, ``hex`` as hex."""
+    raw = bytes.fromhex(value.data[2:])
+    if value.format == "string":
+        return raw.decode("utf-8", "replace")
+    if value.format == "base64":
+        return base64.b64encode(raw).decode("ascii")
+    return raw.hex()
+
+
+def value_json(value: IndexedValue) -> dict[str, Any]:
+    """One stored value in Handle's shape, plus ``provenance``."""
+    return {
+        "index": value.index,
+        "type": value.type,
+        "data": {"format": value.format, "value": value_data(value)},
+        "ttl": value.ttl,
+        "timestamp": iso_time(value.timestamp),
+        "provenance": provenance_json(value.provenance),
+    }
+
+
+def native_value_json(value: IndexedValue) -> dict[str, Any]:
+    """One stored value for ``/v1``: Handle's shape plus ``permissions`` and the raw ``data_hex``."""
+    document = value_json(value)
+    document["permissions"] = value.permissions
+    document["data_hex"] = value.data
+    return document
+
+
+def admin_value(prefix: PrefixRecord, ttl: int, timestamp: int) -> dict[str, Any]:
+    """``HS_ADMIN`` at index 100, derived from the prefix's on-chain owner."""
+    return {
+        "index": HS_ADMIN_INDEX,
+        "type": "HS_ADMIN",
+        "data": {
+            "format": "admin",
+            "value": {
+                "handle": f"0.NA/{prefix.prefix}",
+                "index": ADMIN_HANDLE_INDEX,
+                "permissions": ADMIN_PERMISSIONS,
+                "owner": prefix.owner,
+            },
+        },
+        "ttl": ttl,
+        "timestamp": iso_time(timestamp),
+        "provenance": provenance_json(prefix.provenance),
+    }
+
+
+def site_value(prefix: PrefixRecord, service: ServiceRecord, ttl: int, timestamp: int) -> dict[str, Any]:
+    """``HS_SITE`` at index 101, derived from the prefix's service record."""
+    return {
+        "index": HS_SITE_INDEX,
+        "type": "HS_SITE",
+        "data": {
+            "format": "site",
+            "value": {
+                "resolvers": list(service.resolvers),
+                "chain_id": service.chain_id,
+                "registry": service.registry,
+            },
+        },
+        "ttl": ttl,
+        "timestamp": iso_time(timestamp),
+        "provenance": provenance_json(prefix.provenance),
+    }
+
+
+def type_matches(value_type: str, wanted: str) -> bool:
+    """Handle's type filter: equal ignoring ASCII case, or ``wanted`` ends with ``.`` and
+    ``value_type`` is that type or one of its period-delimited sub-types (``URL.`` matches
+    ``URL``, ``URL.mirror``, not ``URLX``)."""
+    value_type = value_type.upper()
+    wanted = wanted.upper()
+    if wanted.endswith("."):
+        return value_type == wanted[:-1] or value_type.startswith(wanted)
+    return value_type == wanted
+
+
+def select_values(
+    values: Iterable[dict[str, Any]], types: Sequence[str], indexes: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The values a Handle query asks for: all without filters, else those matching any filter."""
+    if not types and not indexes:
+        return list(values)
+    return [
+        value
+        for value in values
+        if value["index"] in indexes or any(type_matches(value["type"], wanted) for wanted in types)
+    ]
+
+
+def handle_values(
+    record: HandleRecord,
+    prefix: PrefixRecord,
+    *,
+    local_service: ServiceRecord | None,
+    ttl: int,
+    fallback_time: int,
+) -> list[dict[str, Any]]:
+    """Every publicly readable value of a live handle in index order, with the derived
+    ``HS_ADMIN`` (always) and ``HS_SITE`` (when the prefix has a service record).
+
+    The derived values carry the time of the handle's newest value (or ``fallback_time``
+    when it has none) and the provenance of the prefix record's last change.
+    """
+    stored = [value for value in record.values if value.permissions & PUBLIC_READ]
+    newest = max((value.timestamp for value in record.values), default=fallback_time)
+    values = [value_json(value) for value in stored]
+    values.append(admin_value(prefix, ttl, newest))
+    if local_service is not None:
+        values.append(site_value(prefix, local_service, ttl, newest))
+    values.sort(key=lambda value: value["index"])
+    return values
+
+
+def handle_document(record: HandleRecord) -> dict[str, Any]:
+    """The handle-level provenance members of a Handle answer."""
+    return {
+        "provenance": provenance_json(record.provenance),
+        "created": provenance_json(record.created),
+    }
+
+
+def prefix_json(prefix: PrefixRecord, *, now: int) -> dict[str, Any]:
+    """A prefix for ``/v1``: the record, with ``expired`` at the indexed block's time."""
+    document = prefix.to_json()
+    document["created"] = provenance_json(prefix.created)
+    document["provenance"] = provenance_json(prefix.provenance)
+    document["expired"] = prefix.effective_expiry != 0 and prefix.effective_expiry <= now
+    return document

@@ -1,0 +1,1 @@
+"""The resolver's FastAPI routers: the Handle REST API, the native ``/v1`` API, operations."""
