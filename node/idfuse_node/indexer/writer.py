@@ -32,7 +32,7 @@ from idfuse_node.indexer.records import Checkpoint, Counts, Record
 from idfuse_node.indexer.store import IndexStore
 from idfuse_sdk.merkle import MerkleTree
 
-__all__ = ["BlockWriter", "prune_undo", "rollback_to", "write_batch_tree"]
+__all__ = ["BlockWriter", "FinalBlocksWriter", "prune_undo", "rollback_to", "write_batch_tree"]
 
 R = TypeVar("R", bound=Record)
 
@@ -128,6 +128,22 @@ class BlockWriter:
         self._touch(key)
         self._pending[key] = None
 
+    def keys(self, prefix: bytes) -> list[bytes]:
+        """Every key beginning with ``prefix``, in key order, as the block would leave them
+        (the store's keys, plus this block's pending puts, minus its pending deletes).
+
+        Pending changes are scanned in full: meant for rare walks (a prefix's children).
+        """
+        self._live()
+        found = {key for key, _ in self.store.iterate(prefix)}
+        for key, value in self._pending.items():
+            if key.startswith(prefix):
+                if value is None:
+                    found.discard(key)
+                else:
+                    found.add(key)
+        return sorted(found)
+
     # Records and counters
 
     def get_record(self, key: bytes, cls: type[R]) -> R | None:
@@ -198,6 +214,94 @@ class BlockWriter:
         undo = [[key.hex(), None if value is None else value.hex()] for key, value in self._undo.items()]
         puts = {key: value for key, value in self._pending.items() if value is not None}
         puts[schema.undo_key(self.number)] = json.dumps(undo, separators=(",", ":")).encode("ascii")
+        deletes = [key for key, value in self._pending.items() if value is None]
+        self.store.write(puts, deletes)
+        self._committed = True
+        return checkpoint
+
+
+class FinalBlocksWriter(BlockWriter):
+    """The effects of several consecutive FINAL blocks, committed in one write without undo logs.
+
+    Backfilling final blocks one durable write each would spend its time in fsync. This
+    writer starts at one block; :meth:`advance` moves it to the next (checking the parent
+    hash, recording ``v1:block:`` and the checkpoint as pending changes), and :meth:`commit`
+    writes every block's effects with the checkpoint of the last one in one
+    :meth:`IndexStore.write`: each block's effects still land atomically with a checkpoint at
+    or after it. No undo log is written, so these blocks can never be rolled back: use it
+    only for blocks the finality rule made final.
+
+    :param store: The index store.
+    :param number: The first block's number.
+    :param block_hash: Its hash (32 bytes).
+    :param parent_hash: Its parent's hash (32 bytes).
+    :param timestamp: Its time (seconds).
+    :raises IndexConsistencyError: The index already holds this block, or the stored hash of
+        the block before it is not its parent hash.
+    """
+
+    def __init__(
+        self, store: IndexStore, number: int, block_hash: bytes, parent_hash: bytes, timestamp: int
+    ) -> None:
+        super().__init__(store, number, block_hash, parent_hash, timestamp)
+        self.first = number
+        self._check_position()
+
+    def _touch(self, key: bytes) -> None:
+        if type(key) is not bytes:
+            raise TypeError(f"index key must be bytes, got {type(key).__name__}")
+
+    def _check_position(self) -> None:
+        previous = self.get_record(schema.CHECKPOINT_KEY, Checkpoint)
+        if previous is not None and previous.number >= self.number:
+            raise IndexConsistencyError(
+                f"cannot index block {self.number}: the index already holds block {previous.number}"
+            )
+        if self.number > 0:
+            parent = self.get(schema.block_key(self.number - 1))
+            if parent is not None and parent != self.parent_hash:
+                raise IndexConsistencyError(
+                    f"block {self.number}'s parent hash 0x{self.parent_hash.hex()} is not the indexed "
+                    f"block {self.number - 1} (0x{parent.hex()}); roll back first"
+                )
+
+    def _close_block(self) -> Checkpoint:
+        checkpoint = Checkpoint(self.number, "0x" + self.block_hash.hex(), self.timestamp)
+        self.put(schema.block_key(self.number), self.block_hash)
+        self.put_record(schema.CHECKPOINT_KEY, checkpoint)
+        return checkpoint
+
+    def advance(self, number: int, block_hash: bytes, parent_hash: bytes, timestamp: int) -> None:
+        """Close the current block and continue with block ``number`` (the next one).
+
+        :raises ValueError: ``number`` is not the next block, or a hash is not 32 bytes.
+        :raises IndexConsistencyError: ``parent_hash`` is not the current block's hash.
+        """
+        self._live()
+        if number != self.number + 1:
+            raise ValueError(f"block {number} does not follow block {self.number}")
+        self._close_block()
+        self.number = number
+        self.block_hash = _check_hash(block_hash, "block hash")
+        self.parent_hash = _check_hash(parent_hash, "parent hash")
+        self.timestamp = timestamp
+        self._check_position()
+
+    @property
+    def pending(self) -> int:
+        """How many keys the commit will write or delete."""
+        return len(self._pending)
+
+    def commit(self) -> Checkpoint:
+        """Write every block's effects, their ``v1:block:`` hashes and the last block's
+        checkpoint in one write (no undo logs).
+
+        :return: The new checkpoint.
+        :raises BlockWriterClosedError: The writer has already committed.
+        """
+        self._live()
+        checkpoint = self._close_block()
+        puts = {key: value for key, value in self._pending.items() if value is not None}
         deletes = [key for key, value in self._pending.items() if value is None]
         self.store.write(puts, deletes)
         self._committed = True

@@ -1,0 +1,361 @@
+"""The indexer's loop: checkpoint → block ranges → headers, logs, batch transactions → apply →
+commit; reorg detection, rollback and finality.
+
+:class:`Indexer` follows one chain into one index store. Each :meth:`Indexer.sync_once` pass
+reads the head (and the endpoint's ``finalized`` block when it has one) and indexes every block
+after the checkpoint, range by range, as the :class:`~idfuse_node.indexer.source.ChainSource`
+sizes them. A block is **final** when it is at or below the ``finalized`` tag or at least
+``finality_depth`` blocks below the head. Final blocks are committed several at a time
+(:class:`~idfuse_node.indexer.writer.FinalBlocksWriter`: no undo log, one durable write for up
+to ``batch_blocks`` blocks, each block's effects together with a checkpoint at or after it);
+the others one by one with their undo logs (:class:`~idfuse_node.indexer.writer.BlockWriter`),
+which are pruned once the blocks become final.
+
+A block whose parent hash is not the stored hash of the block before it means the chain
+reorganised: the follower walks back to the highest block whose stored hash is the chain's,
+rolls the index back to it (:func:`~idfuse_node.indexer.writer.rollback_to`) and indexes the new
+branch. A reorganisation that reaches a final block raises
+:class:`~idfuse_node.exceptions.IndexConsistencyError` (on a QBFT chain, an alarm).
+
+:meth:`Indexer.run` repeats passes until its stop event is set; when the endpoint stays down
+(the source gave up retrying) it logs, waits with capped backoff and tries again, while the
+index stays readable at its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from idfuse_node.exceptions import ChainSourceError, IndexChainMismatchError, IndexConsistencyError
+from idfuse_node.indexer import events as ev
+from idfuse_node.indexer import schema
+from idfuse_node.indexer.apply import BlockApplier
+from idfuse_node.indexer.records import ChainBinding, Checkpoint
+from idfuse_node.indexer.source import BlockHeaderInfo, ChainSource, TxInfo
+from idfuse_node.indexer.store import IndexStore
+from idfuse_node.indexer.writer import BlockWriter, FinalBlocksWriter, prune_undo, rollback_to
+
+__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "Indexer", "SyncResult"]
+
+log = logging.getLogger("idfuse.indexer")
+
+DEFAULT_FINALITY_DEPTH: Final = 12
+"""Blocks below the head after which a block counts as final when the endpoint has no
+``finalized`` tag."""
+DEFAULT_BATCH_BLOCKS: Final = 1_000
+"""Final blocks one store write carries at most."""
+MAX_PENDING_KEYS: Final = 500_000
+"""A final-blocks write is committed early once it holds this many changed keys."""
+PROGRESS_SECONDS: Final = 5.0
+IDLE_SECONDS: Final = 0.5
+MAX_RETRY_SECONDS: Final = 30.0
+INDEXED_CONTRACTS: Final = ("PrefixRegistry", "IdentifierRegistry")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one :meth:`Indexer.sync_once` pass did."""
+
+    checkpoint: Checkpoint | None
+    head: int
+    blocks: int
+    events: int
+    rolled_back_to: int | None
+
+
+class _ChainMoved(Exception):  # noqa: N818  # internal signal: restart the pass
+    """The chain changed under a range being fetched (a reorg); start the pass again."""
+
+
+class Indexer:
+    """Follows a chain into an index store.
+
+    :param source: The chain's JSON-RPC client.
+    :param store: The index store (the follower is its only writer).
+    :param binding: The chain id and registry addresses to follow.
+    :param start_block: The first block to index when the store is empty (the registries'
+        deployment block; earlier blocks hold none of their events).
+    :param finality_depth: Blocks below the head after which a block is final.
+    :param batch_blocks: Final blocks committed in one store write at most.
+    :param use_finalized_tag: Count blocks at or below the endpoint's ``finalized`` block as
+        final (False: only ``finality_depth`` decides).
+    :raises IndexChainMismatchError: The store indexes another chain or other contracts.
+    """
+
+    def __init__(
+        self,
+        source: ChainSource,
+        store: IndexStore,
+        binding: ChainBinding,
+        *,
+        start_block: int = 0,
+        finality_depth: int = DEFAULT_FINALITY_DEPTH,
+        batch_blocks: int = DEFAULT_BATCH_BLOCKS,
+        use_finalized_tag: bool = True,
+    ) -> None:
+        if start_block < 0 or finality_depth < 0 or batch_blocks < 1:
+            raise ValueError("start_block and finality_depth must be >= 0, batch_blocks >= 1")
+        missing = [name for name in INDEXED_CONTRACTS if name not in binding.contracts]
+        if missing:
+            raise ValueError(f"the binding names no address for {', '.join(missing)}")
+        self.source = source
+        self.store = store
+        self.binding = binding
+        self.start_block = start_block
+        self.finality_depth = finality_depth
+        self.batch_blocks = batch_blocks
+        self.use_finalized_tag = use_finalized_tag
+        self.decoder = ev.EventDecoder({name: binding.contracts[name] for name in INDEXED_CONTRACTS})
+        self.addresses = [self.decoder.addresses[name] for name in INDEXED_CONTRACTS]
+        self.events_applied = 0
+        self.blocks_indexed = 0
+        self._progress_at = time.monotonic()
+        self._progress_counts = (0, 0)
+        self._stop: threading.Event | None = None
+        self._bind()
+
+    def _bind(self) -> None:
+        raw = self.store.get(schema.CHAIN_KEY)
+        if raw is None:
+            self.store.write({schema.CHAIN_KEY: self.binding.to_bytes()}, [])
+            return
+        stored = ChainBinding.from_bytes(raw)
+        if stored.chain_id != self.binding.chain_id or {
+            name: address.lower() for name, address in stored.contracts.items()
+        } != {name: address.lower() for name, address in self.binding.contracts.items()}:
+            raise IndexChainMismatchError(
+                f"the index follows chain {stored.chain_id} with contracts {stored.contracts}, not chain "
+                f"{self.binding.chain_id} with {self.binding.contracts}; use another index directory"
+            )
+
+    # --- state
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The last indexed block."""
+        raw = self.store.get(schema.CHECKPOINT_KEY)
+        return None if raw is None else Checkpoint.from_bytes(raw)
+
+    def _stored_hash(self, number: int) -> bytes | None:
+        return self.store.get(schema.block_key(number))
+
+    def final_number(self, head: int) -> int:
+        """The highest final block (-1: none) given the head: the endpoint's ``finalized``
+        block or ``head - finality_depth``, whichever is higher."""
+        finalized = self.source.finalized_number() if self.use_finalized_tag else None
+        by_depth = head - self.finality_depth
+        return max(by_depth, -1 if finalized is None else min(finalized, head))
+
+    # --- one pass
+
+    def sync_once(self) -> SyncResult:
+        """Index every block after the checkpoint up to the head (one pass).
+
+        :return: What the pass did.
+        :raises ChainSourceError: The endpoint failed (after the source's retries).
+        :raises IndexConsistencyError: The chain reorganised below a final block.
+        :raises EventDecodeError: A registry log or batch does not decode.
+        """
+        blocks_before, events_before = self.blocks_indexed, self.events_applied
+        rolled_back: int | None = None
+        while True:
+            try:
+                head = self.source.head_number()
+                final = self.final_number(head)
+                checkpoint = self.checkpoint()
+                start = self.start_block if checkpoint is None else checkpoint.number + 1
+                if start <= head:
+                    self._sync_range(start, head, final)
+                if final >= 0:
+                    prune_undo(self.store, final + 1)
+                break
+            except _Reorg as reorg:
+                rolled_back = self._roll_back(reorg.number, reorg.final)
+        return SyncResult(
+            self.checkpoint(),
+            head,
+            self.blocks_indexed - blocks_before,
+            self.events_applied - events_before,
+            rolled_back,
+        )
+
+    def _sync_range(self, start: int, head: int, final: int) -> None:
+        for first, last in self.source.ranges(start, head):
+            if self._stop is not None and self._stop.is_set():
+                return
+            try:
+                self._index_range(first, last, final)
+            except _ChainMoved:
+                # Raised only before anything of the range was committed; the next pass (or
+                # the reorg check at its start) sees the new chain.
+                raise _Reorg(first - 1, final) from None
+            self._progress(head)
+
+    def _index_range(self, first: int, last: int, final: int) -> None:
+        headers = self.source.headers(first, last)
+        previous = self._stored_hash(first - 1) if first > 0 else None
+        if previous is not None and headers[0].parent_hash != previous:
+            raise _Reorg(first - 1, final)
+        for before, after in itertools.pairwise(headers):
+            if after.parent_hash != before.hash:
+                raise _ChainMoved
+        hashes = {header.number: header.hash for header in headers}
+        logs = self.source.logs(first, last, self.addresses)
+        by_block: dict[int, list[ev.RegistryEvent]] = defaultdict(list)
+        batch_txs: list[bytes] = []
+        for raw in logs:
+            if raw.removed or hashes.get(raw.block_number) != raw.block_hash:
+                raise _ChainMoved
+            event = self.decoder.decode(raw)
+            if event is None:
+                continue
+            by_block[raw.block_number].append(event)
+            if isinstance(event, ev.BatchRegistered):
+                batch_txs.append(raw.tx_hash)
+        transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
+        self._commit_blocks(headers, by_block, transactions, final)
+
+    def _commit_blocks(
+        self,
+        headers: list[BlockHeaderInfo],
+        by_block: Mapping[int, list[ev.RegistryEvent]],
+        transactions: Mapping[bytes, TxInfo],
+        final: int,
+    ) -> None:
+        chain_id = self.binding.chain_id
+        group: FinalBlocksWriter | None = None
+        grouped = 0
+        for header in headers:
+            events = by_block.get(header.number, ())
+            if header.number <= final:
+                if group is None:
+                    group = FinalBlocksWriter(
+                        self.store, header.number, header.hash, header.parent_hash, header.timestamp
+                    )
+                else:
+                    group.advance(header.number, header.hash, header.parent_hash, header.timestamp)
+                self.events_applied += BlockApplier(group, chain_id, transactions).apply(events)
+                self.blocks_indexed += 1
+                grouped += 1
+                if grouped >= self.batch_blocks or group.pending >= MAX_PENDING_KEYS:
+                    group.commit()
+                    group, grouped = None, 0
+                continue
+            if group is not None:
+                group.commit()
+                group, grouped = None, 0
+            writer = BlockWriter(self.store, header.number, header.hash, header.parent_hash, header.timestamp)
+            self.events_applied += BlockApplier(writer, chain_id, transactions).apply(events)
+            writer.commit()
+            self.blocks_indexed += 1
+        if group is not None:
+            group.commit()
+
+    # --- reorgs
+
+    def _roll_back(self, number: int, final: int) -> int:
+        """The chain no longer holds indexed block ``number + 1``'s parent: find the fork
+        point at or below ``number``, roll back to it; returns it."""
+        fork = self._fork_point(number)
+        checkpoint = self.checkpoint()
+        if checkpoint is None or checkpoint.number <= fork:
+            return fork  # the chain moved under a range being fetched; nothing indexed is gone
+        if self._has_final_above(fork):
+            # Blocks committed as final are gone: a final chain does not reorganise.
+            raise IndexConsistencyError(
+                f"the chain reorganised below a final block (final up to {final}): indexed block "
+                f"{fork + 1} is no longer on the chain (on a QBFT chain this must not happen); "
+                "rebuild the index"
+            )
+        log.warning(
+            "chain reorganisation: rolling the index back from block %d to %d", checkpoint.number, fork
+        )
+        rollback_to(self.store, fork)
+        return fork
+
+    def _has_final_above(self, fork: int) -> bool:
+        """Whether an indexed block above ``fork`` has no undo log (was committed as final)."""
+        for key, _ in self.store.iterate(schema.BLOCK_PREFIX, start=schema.block_key(fork + 1)):
+            if self.store.get(schema.undo_key(schema.parse_block_key(key))) is None:
+                return True
+        return False
+
+    def _fork_point(self, number: int) -> int:
+        """The highest block at or below ``number`` whose stored hash is the chain's (or the
+        block before the index's first block)."""
+        step = 64
+        high = number
+        while high >= 0:
+            low = max(0, high - step + 1)
+            stored = {n: self._stored_hash(n) for n in range(low, high + 1)}
+            known = [n for n in range(low, high + 1) if stored[n] is not None]
+            if not known:
+                return high
+            for header in reversed(self.source.headers(min(known), max(known))):
+                if stored.get(header.number) == header.hash:
+                    return header.number
+            high = low - 1
+            step *= 2
+        return -1
+
+    # --- the loop
+
+    def _progress(self, head: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        elapsed = now - self._progress_at
+        if not force and elapsed < PROGRESS_SECONDS:
+            return
+        blocks = self.blocks_indexed - self._progress_counts[0]
+        events = self.events_applied - self._progress_counts[1]
+        checkpoint = self.checkpoint()
+        number = -1 if checkpoint is None else checkpoint.number
+        log.info(
+            "indexed to block %d (head %d, lag %d): %.0f blocks/s, %.0f events/s",
+            number,
+            head,
+            head - number,
+            blocks / max(elapsed, 1e-9),
+            events / max(elapsed, 1e-9),
+        )
+        self._progress_at = now
+        self._progress_counts = (self.blocks_indexed, self.events_applied)
+
+    def run(self, stop: threading.Event, *, idle: float = IDLE_SECONDS) -> None:
+        """Index until ``stop`` is set: a pass, then wait ``idle`` seconds when caught up.
+
+        Endpoint failures are logged and retried forever with capped backoff; a stop request
+        is honoured between commits.
+
+        :raises IndexConsistencyError: The chain reorganised below a final block.
+        :raises EventDecodeError: A registry log or batch does not decode.
+        """
+        delay = idle
+        self._stop = stop
+        while not stop.is_set():
+            try:
+                result = self.sync_once()
+            except ChainSourceError as error:
+                log.warning("the chain endpoint failed: %s; retrying in %.1f s", error, delay)
+                stop.wait(delay)
+                delay = min(MAX_RETRY_SECONDS, max(delay * 2, 1.0))
+                continue
+            delay = idle
+            if result.blocks:
+                self._progress(result.head)
+            else:
+                stop.wait(idle)
+
+
+class _Reorg(Exception):  # noqa: N818  # internal signal
+    """Indexed block ``number`` (or one below) is no longer on the chain."""
+
+    def __init__(self, number: int, final: int) -> None:
+        super().__init__(f"reorganisation at or below block {number}")
+        self.number = number
+        self.final = final

@@ -1,0 +1,202 @@
+"""The index's rules, against a real ledger over JSON-RPC: every event kind, applied by the real
+Indexer into the memory and the LevelDB store (final blocks grouped, and block by block with
+undo logs), giving identical indexes."""
+
+import time
+
+import pytest
+
+from idfuse_node.indexer import schema
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.records import HandleRecord
+from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
+from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField, template_id
+from idfuse_sdk.identifiers import handle_key
+from tests.node.indexer.chainfixture import OTHER, OWNER, running_chain
+from tests.node.indexer.indexing import chain_binding, dump, index_chain
+
+V1 = HandleValue(index=1, type="URL", data=b"https://example.org/a")
+V2 = HandleValue(index=2, type="EMAIL", data=b"a@example.org")
+V2B = HandleValue(index=2, type="EMAIL", data=b"b@example.org")
+V3 = HandleValue(index=3, type="DESC", data=b"three")
+EXPIRY = int(time.time()) + 10**7
+
+
+def _status(chain, node, status):
+    chain.prefix_call(OWNER, "setStatus(bytes32,uint8)", ["bytes32", "uint8"], [node, status])
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """One chain with every rule exercised; yields (chain, nodes)."""
+    with running_chain(tmp_path_factory.mktemp("chain")) as chain:
+        top = chain.allocate("88")
+        a = chain.register_child("88", "a")
+        b = chain.register_child("88.a", "B")
+        chain.prefix_call(OWNER, "renew(bytes32,uint64)", ["bytes32", "uint64"], [a, EXPIRY])
+        chain.register_template(top, "person", 1, (TemplateField("URL", required=True),))
+        chain.create(top, "x", [V1, V2])
+        chain.update(top, "x", [V1, V2], [V2B, V3])
+        chain.create(top, "y", [V1])
+        chain.delete(top, "y")
+        chain.register_batch(
+            top,
+            [BatchRecord("b1", (V1,)), BatchRecord("b2", (V2,)), BatchRecord("x", ()), BatchRecord("y", ())],
+        )
+        chain.create(top, "b1", [V3])  # pins the batch-registered handle
+        _status(chain, b, 2)  # 88.a.B suspended
+        _status(chain, a, 2)  # 88.a suspended: the subtree's effective status comes from it
+        chain.prefix_call(
+            OWNER,
+            "setOperator(bytes32,address,bool)",
+            ["bytes32", "address", "bool"],
+            [top, OTHER.address, True],
+        )
+        chain.prefix_call(
+            OWNER, "transferOwnership(bytes32,address)", ["bytes32", "address"], [top, OTHER.address]
+        )
+        chain.prefix_call(OTHER, "acceptOwnership(bytes32)", ["bytes32"], [top])
+        _status_other = chain.prefix_call  # the new owner of 88 sets its child's status
+        _status_other(OTHER, "setStatus(bytes32,uint8)", ["bytes32", "uint8"], [a, 1])
+        yield chain, {"top": top, "a": a, "b": b}
+
+
+@pytest.fixture(scope="module")
+def indexes(scenario, tmp_path_factory):
+    chain, _ = scenario
+    binding = chain_binding(chain)
+    grouped = MemoryIndexStore()
+    index_chain(chain.url, grouped, binding, finality_depth=0)
+    with LevelDBIndexStore(tmp_path_factory.mktemp("index") / "index") as leveldb:
+        index_chain(
+            chain.url, leveldb, binding, finality_depth=10**6, use_finalized_tag=False
+        )  # every block with an undo log
+        yield grouped, leveldb
+
+
+def test_memory_and_leveldb_grouped_and_per_block_are_identical(indexes):
+    grouped, per_block = indexes
+    assert dump(grouped) == dump(per_block)
+    assert list(per_block.iterate(schema.UNDO_PREFIX))  # the per-block run kept undo logs
+    assert not list(grouped.iterate(schema.UNDO_PREFIX))
+
+
+def test_prefix_tree_and_effective_status(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    top, a, b = (reader.prefix(nodes[n]) for n in ("top", "a", "b"))
+    assert (top.prefix, a.prefix, b.prefix) == ("88", "88.a", "88.a.B")
+    assert a.status == "active"
+    assert a.effective_status == "active"
+    assert a.effective_from is None
+    assert b.status == "suspended"
+    assert b.effective_status == "suspended"
+    assert b.effective_from == "88.a.B"
+    assert a.expiry == EXPIRY
+    assert a.effective_expiry == EXPIRY
+    assert b.expiry == 0
+    assert b.effective_expiry == EXPIRY
+    assert reader.prefix_by_name("88.A.b") == b
+    assert [p.prefix for p in reader.children(nodes["a"], limit=10)] == ["88.a.B"]
+    # While 88.a was suspended, its suspended child's status came from it: the history shows
+    # both changes of 88.a; the record of 88.a.B holds the final state.
+    events = [entry.event for entry in reader.prefix_history(nodes["a"], limit=20)]
+    assert events == [
+        "PrefixRegistered",
+        "PrefixRenewed",
+        "PrefixStatusChanged",
+        "PrefixStatusChanged",
+    ]
+
+
+def test_transfer_moves_owner_and_clears_operators(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    top = reader.prefix(nodes["top"])
+    assert top.owner == OTHER.address
+    assert top.pending_owner is None
+    assert top.operators == ()
+    assert [p.prefix for p in reader.owner_prefixes(OTHER.address, limit=10)] == ["88"]
+    assert sorted(p.prefix for p in reader.owner_prefixes(OWNER.address, limit=10)) == ["88.a", "88.a.B"]
+    history = reader.prefix_history(nodes["top"], limit=50)
+    assert [entry.event for entry in history] == [
+        "PrefixRegistered",
+        "TemplateRegistered",
+        "BatchRegistered",
+        "PrefixOperatorChanged",
+        "PrefixTransferStarted",
+        "PrefixOwnershipTransferred",
+    ]
+    assert history[-2].detail["pending_owner"] == OTHER.address
+    assert top.provenance == history[-1].provenance
+    assert top.created == history[0].provenance
+
+
+def test_update_keeps_unchanged_values_provenance(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    x = reader.handle_by_name("88/x")
+    assert x.source == "single"
+    assert not x.deleted
+    assert [v.index for v in x.values] == [1, 2, 3]
+    history = reader.handle_history(handle_key(nodes["top"], "x"), limit=10)
+    assert [e.event for e in history] == ["IdentifierCreated", "IdentifierUpdated"]
+    created, updated = (e.provenance for e in history)
+    assert x.values[0].provenance == created
+    assert x.values[0].data == "0x" + V1.data.hex()
+    assert x.values[1].provenance == updated
+    assert x.values[1].data == "0x" + V2B.data.hex()
+    assert x.values[2].provenance == updated
+    assert x.created == created
+    assert x.provenance == updated
+    assert x.version == 2
+
+
+def test_delete_keeps_a_tombstone_record(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    y = reader.handle_by_name("88/y")
+    assert y.deleted
+    assert y.values == ()
+    events = [e.event for e in reader.handle_history(handle_key(nodes["top"], "y"), limit=10)]
+    assert events == ["IdentifierCreated", "IdentifierDeleted"]
+    assert "y" not in [h.suffix for h in reader.handles_under(nodes["top"], limit=100)]
+
+
+def test_batch_duplicates_and_a_later_single_write_pins(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    (batch_id,) = [schema.parse_batch_record_key(k) for k, _ in indexes[0].iterate(schema.BATCH_PREFIX)]
+    batch = reader.batch(batch_id)
+    assert batch.count == 4
+    assert batch.accepted == 2
+    assert sorted(batch.duplicates) == ["x", "y"]
+    b2 = reader.handle_by_name("88/b2")
+    assert b2.source == "batch"
+    assert b2.provenance.batch_id == batch_id
+    assert b2.provenance.log_index == batch.provenance.log_index
+    assert reader.batch_proof(batch_id, b2.provenance.record_index) is not None
+    b1 = reader.handle_by_name("88/b1")
+    assert b1.source == "single"
+    assert [v.index for v in b1.values] == [3]
+    assert b1.created.batch_id == batch_id  # created by the batch, pinned by the single write
+    assert [e.event for e in reader.handle_history(handle_key(nodes["top"], "b1"), limit=10)] == [
+        "BatchRecord",
+        "IdentifierCreated",
+    ]
+    assert reader.handle_by_name("88/x").source == "single"  # the duplicate changed nothing
+
+
+def test_templates_and_counts(indexes, scenario):
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    (template,) = reader.templates_of(nodes["top"])
+    assert template.template_id == "0x" + template_id(nodes["top"], "person", 1).hex()
+    assert template.prefix == "88"
+    assert template.fields[0].value_type == "URL"
+    assert template.fields[0].required
+    counts = reader.counts()
+    assert (counts.prefixes, counts.identifiers, counts.batches) == (3, 3, 1)
+    assert reader.handle_count(nodes["top"]) == 3
+    assert sorted(h.suffix for h in reader.handles_under(nodes["top"], limit=100)) == ["b1", "b2", "x"]
+    assert all(isinstance(h, HandleRecord) for h in reader.handles_under(nodes["top"], limit=100))
