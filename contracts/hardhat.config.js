@@ -13,6 +13,8 @@ module.exports = {
   networks: {
     hardhat: {
       chainId: 31337,
+      // tests/hardhat.py may ask for an older fork: "berlin" has no base fee (legacy gas prices).
+      ...(process.env.IDFUSE_HARDHAT_HARDFORK ? { hardfork: process.env.IDFUSE_HARDHAT_HARDFORK } : {}),
     },
   },
 };

@@ -66,9 +66,13 @@ def _free_port() -> int:
 
 
 class HardhatNode:
-    """One ``hardhat node`` process; start it with :meth:`start` (or use it as a context manager)."""
+    """One ``hardhat node`` process; start it with :meth:`start` (or use it as a context manager).
 
-    def __init__(self) -> None:
+    :param hardfork: Run an older fork than Hardhat's default, e.g. ``"berlin"`` (no base fee).
+    """
+
+    def __init__(self, *, hardfork: str | None = None) -> None:
+        self.hardfork = hardfork
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.accounts = [Account.from_key(key) for key in DEV_KEYS]
@@ -93,6 +97,9 @@ class HardhatNode:
                 "(npm ci --prefix contracts)"
             )
         env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "FORCE_COLOR": "0"}
+        env.pop("IDFUSE_HARDHAT_HARDFORK", None)
+        if self.hardfork is not None:
+            env["IDFUSE_HARDHAT_HARDFORK"] = self.hardfork
         self._process = subprocess.Popen(
             [str(HARDHAT_BIN), "node", "--hostname", "127.0.0.1", "--port", str(self.port)],
             cwd=CONTRACTS,
@@ -185,12 +192,12 @@ class HardhatNode:
         self.stop()
 
 
-def hardhat_node_fixture(scope: str = "session"):  # type: ignore[no-untyped-def]
+def hardhat_node_fixture(scope: str = "session", *, hardfork: str | None = None):  # type: ignore[no-untyped-def]
     """A pytest fixture that yields a started :class:`HardhatNode` and stops it afterwards."""
 
     @pytest.fixture(scope=scope)  # type: ignore[arg-type]
     def hardhat() -> Iterator[HardhatNode]:
-        with HardhatNode() as node:
+        with HardhatNode(hardfork=hardfork) as node:
             yield node
 
     return hardhat

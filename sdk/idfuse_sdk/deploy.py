@@ -360,7 +360,7 @@ class _Sender:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
         try:
             tip = int(self.w3.eth.max_priority_fee)
-        except (Web3RPCError, ValueError):
+        except (Web3Exception, ValueError):  # no eth_maxPriorityFeePerGas: 1 gwei, geth's default
             tip = 10**9
         return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip, "type": 2}
 

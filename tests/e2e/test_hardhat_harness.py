@@ -82,3 +82,11 @@ def test_stop_leaves_no_process_behind():
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     node.stop()  # a second stop is harmless
+
+
+def test_a_missing_hardhat_fails_with_the_fix_not_a_skip(monkeypatch, tmp_path):
+    monkeypatch.setattr("tests.hardhat.HARDHAT_BIN", tmp_path / "hardhat")
+    node = HardhatNode()
+    with pytest.raises(HardhatError, match="run scripts/bootstrap"):
+        node.start()
+    node.stop()

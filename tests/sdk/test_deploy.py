@@ -21,7 +21,7 @@ from idfuse_sdk.deploy import (
     registry_addresses,
 )
 from idfuse_sdk.exceptions import DeployConnectionError, DeployError, DeployRevertError, ValidationError
-from tests.hardhat import hardhat_node_fixture
+from tests.hardhat import HardhatNode, hardhat_node_fixture
 from tests.node.devchain import FUNDS, VALIDATOR, VALIDATOR_KEY, make_genesis
 
 hardhat = hardhat_node_fixture(scope="module")
@@ -117,6 +117,17 @@ def test_deploy_to_hardhat(hardhat):
     expected = registry_addresses(bytes.fromhex(deployer.address[2:]), nonce)
     assert result.contracts == {name: to_checksum_address(a) for name, a in expected.items()}
     assert_bootstrapped(w3, result, deployer.address, [member.address])
+
+
+def test_deploy_with_legacy_gas_prices_on_a_chain_without_base_fee():
+    with HardhatNode(hardfork="berlin") as berlin:
+        w3 = Web3(Web3.HTTPProvider(berlin.url))
+        assert "baseFeePerGas" not in w3.eth.get_block("latest")
+        deployer, member = berlin.accounts[0], berlin.accounts[1]
+        result = deploy_registries(w3, deployer, members=[member.address])
+        assert_bootstrapped(w3, result, deployer.address, [member.address])
+        for tx_hash in result.tx_hashes:
+            assert w3.eth.get_transaction(tx_hash)["type"] == 0
 
 
 def test_a_second_deployment_is_a_new_independent_set(hardhat):
