@@ -72,6 +72,7 @@ def _node_available() -> bool:
 NODE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("ledger", "idfuse_node.cli.ledger"),
     ("deploy", "idfuse_node.cli.deploy"),
+    ("indexer", "idfuse_node.cli.indexer"),
 )
 """(command, module) of every node command; each module's ``register(app)`` adds its command
 or group to ``app`` and imports py-evm, LevelDB and the like lazily, when a command runs."""

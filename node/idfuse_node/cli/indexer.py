@@ -1,0 +1,127 @@
+"""``idfuse indexer``: follow a chain's registry contracts over JSON-RPC into a LevelDB index.
+
+The registry addresses come from an endpoints file (``idfuse ledger start`` and ``idfuse
+deploy`` write one); the index lives in ``DIR/index``. The command runs until SIGTERM or
+Ctrl-C and then stops after the current commit. Progress is logged every few seconds; an
+endpoint that goes down is retried forever. Every failure the user can fix is one line on
+stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+import typer
+
+from idfuse_node.datadir import DataDir, read_endpoints
+from idfuse_node.exceptions import IdfuseNodeError
+
+__all__ = ["register"]
+
+log = logging.getLogger("idfuse.indexer")
+
+HELP: Final = (
+    "Follow the registry contracts of an EVM chain over JSON-RPC and keep an index of prefixes, "
+    "identifiers, batches, templates and their history in DIR/index (LevelDB), the index the "
+    "resolver serves.\n\n"
+    "The contracts' addresses come from --endpoints (DIR/endpoints.json by default), as "
+    "'idfuse ledger start' or 'idfuse deploy' write it. Blocks at or below the chain's "
+    "'finalized' block, or at least --finality-depth blocks below the head, are final; newer "
+    "blocks can be rolled back when the chain reorganises. Runs until SIGTERM or Ctrl-C.\n\n"
+    "Example: idfuse indexer --rpc http://127.0.0.1:8545 --data-dir ./node"
+)
+
+
+DATA_DIR_OPTION = typer.Option(
+    ..., "--data-dir", metavar="DIR", help="The node's data directory; the index goes to DIR/index."
+)
+ENDPOINTS_OPTION = typer.Option(
+    None,
+    "--endpoints",
+    metavar="FILE",
+    help="The endpoints file naming the registry contracts (default: DIR/endpoints.json).",
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def indexer_command(
+    rpc: str = typer.Option(..., "--rpc", metavar="URL", help="The chain's JSON-RPC URL."),
+    data_dir: Path = DATA_DIR_OPTION,
+    endpoints: Path | None = ENDPOINTS_OPTION,
+    start_block: int = typer.Option(
+        0, "--start-block", min=0, metavar="N", help="First block to index in a new index (the deployment's)."
+    ),
+    finality_depth: int = typer.Option(
+        12, "--finality-depth", min=0, metavar="N", help="Blocks below the head after which a block is final."
+    ),
+) -> None:
+    """Index the chain at --rpc into DIR/index until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = _stop_on_signal()
+    directory = DataDir(data_dir)
+    try:
+        _run(directory, rpc, endpoints or directory.endpoints, start_block, finality_depth, stop)
+    except typer.Exit:
+        raise
+    except (IdfuseNodeError, OSError) as error:
+        raise _fail(str(error)) from None
+    except Exception as error:  # a bug: still one line for the user, the trace in the log
+        log.debug("unexpected failure", exc_info=True)
+        raise _fail(f"unexpected {type(error).__name__}: {error}") from None
+
+
+def _run(
+    directory: DataDir,
+    rpc: str,
+    endpoints: Path,
+    start_block: int,
+    finality_depth: int,
+    stop: threading.Event,
+) -> None:
+    from idfuse_node.indexer.follower import INDEXED_CONTRACTS, Indexer
+    from idfuse_node.indexer.records import ChainBinding
+    from idfuse_node.indexer.source import ChainSource
+    from idfuse_node.indexer.store import LevelDBIndexStore
+
+    contracts = dict(read_endpoints(endpoints).get("contracts", {}))
+    missing = [name for name in INDEXED_CONTRACTS if name not in contracts]
+    if missing:
+        raise _fail(f"{endpoints} names no address for {', '.join(missing)}")
+    directory.ensure()
+    with ChainSource(rpc) as source:
+        binding = ChainBinding(source.chain_id(), contracts)
+        with LevelDBIndexStore(directory.index_db) as store:
+            indexer = Indexer(source, store, binding, start_block=start_block, finality_depth=finality_depth)
+            checkpoint = indexer.checkpoint()
+            where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
+            typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")
+            indexer.run(stop)
+            checkpoint = indexer.checkpoint()
+    typer.echo(f"indexer stopped at block {-1 if checkpoint is None else checkpoint.number}")
+
+
+def _stop_on_signal() -> threading.Event:
+    """An event that SIGTERM and SIGINT (Ctrl-C) set from now on."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return stop
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``idfuse indexer`` to the ``idfuse`` command."""
+    root.command("indexer", help=HELP, no_args_is_help=True)(indexer_command)

@@ -1,0 +1,107 @@
+"""The follower against a real ledger over JSON-RPC: restart resumes exactly, a store bound to
+another chain is refused, an endpoint that goes down is retried while the index stays
+readable, and the follower catches up when it returns."""
+
+import threading
+import time
+
+import pytest
+
+from idfuse_node.exceptions import IndexChainMismatchError
+from idfuse_node.indexer import follower
+from idfuse_node.indexer.follower import Indexer
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.records import ChainBinding
+from idfuse_node.indexer.source import ChainSource
+from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
+from idfuse_node.rpc import RpcServer
+from idfuse_sdk.encoding import BatchRecord, HandleValue
+from tests.node.indexer.chainfixture import OWNER, registry_chain  # noqa: F401
+from tests.node.indexer.indexing import chain_binding, dump, index_chain
+
+V1 = HandleValue(index=1, type="URL", data=b"https://example.org/a")
+
+
+def _write(chain, node, tag, count):
+    for i in range(count):
+        chain.create(node, f"{tag}{i}", [V1])
+    chain.register_batch(node, [BatchRecord(f"{tag}-b{i}", (V1,)) for i in range(5)])
+
+
+@pytest.mark.parametrize("tagged", [True, False], ids=["finalized-tag", "per-block-undo"])
+def test_restart_resumes_to_the_same_index(registry_chain, tmp_path, tagged):  # noqa: F811
+    chain = registry_chain
+    binding = chain_binding(chain)
+    options = {"finality_depth": 3, "use_finalized_tag": tagged}
+    top = chain.allocate("88")
+    _write(chain, top, "a", 3)
+    with LevelDBIndexStore(tmp_path / "index") as store:
+        first = index_chain(chain.url, store, binding, **options).checkpoint()
+    _write(chain, top, "b", 3)
+    chain.register_child("88", "c")
+    with LevelDBIndexStore(tmp_path / "index") as store:
+        resumed = index_chain(chain.url, store, binding, **options)
+        assert resumed.checkpoint().number > first.number
+        restarted = dump(store)
+    scratch = MemoryIndexStore()
+    index_chain(chain.url, scratch, binding, **options)
+    assert restarted == dump(scratch)
+    assert IndexReader(scratch).counts().identifiers == 16
+
+
+def test_a_store_of_another_chain_is_refused(registry_chain):  # noqa: F811
+    chain = registry_chain
+    binding = chain_binding(chain)
+    store = MemoryIndexStore()
+    index_chain(chain.url, store, binding)
+    other_chain = ChainBinding(binding.chain_id + 1, binding.contracts)
+    other_contracts = ChainBinding(
+        binding.chain_id, {**binding.contracts, "IdentifierRegistry": chain.address_of("Consortium")}
+    )
+    with ChainSource(chain.url, retries=0) as source:
+        for other in (other_chain, other_contracts):
+            with pytest.raises(IndexChainMismatchError, match="another index directory"):
+                Indexer(source, store, other)
+        assert Indexer(source, store, binding).checkpoint() is not None  # the same binding is fine
+
+
+def _wait(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_endpoint_down_is_retried_and_the_index_stays_readable(registry_chain, monkeypatch):  # noqa: F811
+    chain = registry_chain
+    monkeypatch.setattr(follower, "MAX_RETRY_SECONDS", 0.5)
+    binding = chain_binding(chain)
+    top = chain.allocate("88")
+    chain.create(top, "before", [V1])
+    port = chain.server.port
+    store = MemoryIndexStore()
+    reader = IndexReader(store)
+    stop = threading.Event()
+    source = ChainSource(f"http://127.0.0.1:{port}", retries=1, backoff=0.05, max_backoff=0.1)
+    indexer = Indexer(source, store, binding, finality_depth=0)
+    thread = threading.Thread(target=indexer.run, args=(stop,), kwargs={"idle": 0.05})
+    thread.start()
+    try:
+        _wait(lambda: reader.handle_by_name("88/before") is not None)
+        chain.server.stop()
+        chain.create(top, "while-down", [V1])  # the pool takes it directly; the RPC is down
+        head = chain.ledger.head().block_number
+        time.sleep(1.0)  # several failed passes
+        assert thread.is_alive()
+        assert reader.handle_by_name("88/before") is not None  # the last checkpoint is served
+        assert reader.handle_by_name("88/while-down") is None
+        chain.server = RpcServer(chain.context, port=port)
+        chain.server.start()
+        _wait(lambda: reader.handle_by_name("88/while-down") is not None)
+        assert reader.checkpoint().number >= head
+    finally:
+        stop.set()
+        thread.join(30)
+        source.close()
+    assert not thread.is_alive()
