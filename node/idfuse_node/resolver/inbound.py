@@ -67,9 +67,9 @@ def parse_query(query_string: bytes, settings: ResolverSettings) -> list[tuple[s
 
 
 def check_target_size(raw_path: bytes, query_string: bytes, settings: ResolverSettings) -> None:
-    """Refuse a request target longer than the limit (414, Handle code 4)."""
+    """Refuse a request target longer than the limit (400, Handle code 4)."""
     if len(raw_path) + len(query_string) > settings.max_url_bytes:
-        raise ResolverHTTPError(414, 4, f"the request target is longer than {settings.max_url_bytes} bytes")
+        raise bad_request(f"the request target is longer than {settings.max_url_bytes} bytes")
 
 
 def parse_handle_text(text: str) -> tuple[Prefix, str]:

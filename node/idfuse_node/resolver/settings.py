@@ -23,7 +23,7 @@ class ResolverSettings:
 
     resolver_url: str | None = None
     max_url_bytes: int = 2048
-    """Longest raw path plus query string accepted (longer: 414)."""
+    """Longest raw path plus query string accepted (longer: 400)."""
     max_query_params: int = 32
     """Most query parameters accepted (more: 400)."""
     default_page_size: int = 100

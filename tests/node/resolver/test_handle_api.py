@@ -109,7 +109,7 @@ def test_percent_encoding_is_decoded_exactly_once(client):
         ("/api/handles/88.200/PN-0001?index=abc", 400, 4),
         ("/api/handles/88.200/PN-0001?index=-1", 400, 4),
         ("/api/handles/88.200/PN-0001?" + "&".join(["type=A"] * 40), 400, 4),
-        ("/api/handles/88.200/" + "x" * 3000, 414, 4),
+        ("/api/handles/88.200/" + "x" * 3000, 400, 4),
         ("/api/handles/88.200/PN-0001?publicOnly=false", 401, 402),
     ],
 )

@@ -58,9 +58,8 @@ def _error(description: str) -> dict[str, Any]:
 
 
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
-    400: _error("Malformed request (responseCode 4) or handle (102), or not served here (301)"),
+    400: _error("Malformed or over-long request (responseCode 4) or handle (102), or not served here (301)"),
     404: _error("Not found (responseCode 100), with the reason"),
-    414: _error("Request target too long (responseCode 4)"),
 }
 REFERRALS: Final[dict[int | str, dict[str, Any]]] = {
     307: _error("Referral (responseCode 302): Location names the resolver that serves the prefix"),

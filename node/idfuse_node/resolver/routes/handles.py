@@ -89,19 +89,19 @@ def _refuse(handle: str) -> Response:
     return respond(write_refused(handle))
 
 
-@router.put("/api/handles/{handle:path}", status_code=405, responses=_WRITE)
+@router.put("/api/handles/{handle:path}", status_code=405, responses=_WRITE | ERRORS)
 async def put_handle(handle: str) -> Response:
     """Refused: this resolver is read-only; handles are written on chain through the registry."""
     return _refuse(handle)
 
 
-@router.post("/api/handles/{handle:path}", status_code=405, responses=_WRITE)
+@router.post("/api/handles/{handle:path}", status_code=405, responses=_WRITE | ERRORS)
 async def post_handle(handle: str) -> Response:
     """Refused: this resolver is read-only; handles are written on chain through the registry."""
     return _refuse(handle)
 
 
-@router.delete("/api/handles/{handle:path}", status_code=405, responses=_WRITE)
+@router.delete("/api/handles/{handle:path}", status_code=405, responses=_WRITE | ERRORS)
 async def delete_handle(handle: str) -> Response:
     """Refused: this resolver is read-only; handles are written on chain through the registry."""
     return _refuse(handle)
