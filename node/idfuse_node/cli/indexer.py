@@ -63,13 +63,27 @@ def indexer_command(
     finality_depth: int = typer.Option(
         12, "--finality-depth", min=0, metavar="N", help="Blocks below the head after which a block is final."
     ),
+    batch_blocks: int = typer.Option(
+        1_000,
+        "--batch-blocks",
+        min=1,
+        metavar="N",
+        help="Final blocks written to the index in one commit at most.",
+    ),
 ) -> None:
     """Index the chain at --rpc into DIR/index until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     stop = _stop_on_signal()
     directory = DataDir(data_dir)
     try:
-        _run(directory, rpc, endpoints or directory.endpoints, start_block, finality_depth, stop)
+        _run(
+            directory,
+            rpc,
+            endpoints or directory.endpoints,
+            (start_block, finality_depth, batch_blocks),
+            stop,
+        )
     except typer.Exit:
         raise
     except (IdfuseNodeError, OSError) as error:
@@ -83,8 +97,7 @@ def _run(
     directory: DataDir,
     rpc: str,
     endpoints: Path,
-    start_block: int,
-    finality_depth: int,
+    options: tuple[int, int, int],
     stop: threading.Event,
 ) -> None:
     from idfuse_node.indexer.follower import INDEXED_CONTRACTS, Indexer
@@ -100,7 +113,15 @@ def _run(
     with ChainSource(rpc) as source:
         binding = ChainBinding(source.chain_id(), contracts)
         with LevelDBIndexStore(directory.index_db) as store:
-            indexer = Indexer(source, store, binding, start_block=start_block, finality_depth=finality_depth)
+            start_block, finality_depth, batch_blocks = options
+            indexer = Indexer(
+                source,
+                store,
+                binding,
+                start_block=start_block,
+                finality_depth=finality_depth,
+                batch_blocks=batch_blocks,
+            )
             checkpoint = indexer.checkpoint()
             where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
             typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")
