@@ -1,0 +1,52 @@
+"""The ceiling for ``scripts/bench/resolve``: the least an ASGI app can do to resolve a handle.
+
+``GET /api/handles/{prefix}/{suffix}``: percent-decode the path, compute the handle key
+(the prefix's node cached per name, as the resolver caches prefix facts), one LevelDB ``get``
+of the handle record, and return the stored JSON bytes as they are. No validation, no
+availability or deletion checks, no rendering: what is left is uvicorn, the key and the read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import plyvel
+
+from idfuse_node.indexer import schema
+from idfuse_sdk.identifiers import handle_key, prefix_node
+
+_PREFIX = b"/api/handles/"
+_JSON = [(b"content-type", b"application/json")]
+
+
+def make_app(path: str) -> Any:
+    """The raw ASGI app over the LevelDB index at ``path`` (opened read-only in spirit)."""
+    db = plyvel.DB(path)
+    nodes: dict[str, bytes] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    db.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        raw: bytes = scope["raw_path"]
+        body: bytes | None = None
+        if raw.startswith(_PREFIX):
+            prefix, _, suffix = unquote_to_bytes(raw[len(_PREFIX) :]).decode("utf-8").partition("/")
+            node = nodes.get(prefix)
+            if node is None:
+                node = nodes[prefix] = prefix_node(prefix)
+            body = db.get(schema.handle_record_key(handle_key(node, suffix)))
+        status = 200 if body is not None else 404
+        body = body if body is not None else b'{"responseCode":100}'
+        headers = [*_JSON, (b"content-length", str(len(body)).encode("ascii"))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
