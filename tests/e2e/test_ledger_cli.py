@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -21,72 +20,24 @@ from web3.exceptions import TransactionNotFound
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_sdk.keystore import load_key, read_password_file
+from tests.e2e.processes import IdfuseProcess, run_idfuse
 
 BLOCK_PERIOD = "0.2"
-STARTUP_TIMEOUT = 30.0
 RECIPIENT = "0x" + "22" * 20
 
 
-def _exe() -> Path:
-    exe = Path(sys.executable).with_name("idfuse")
-    if not exe.exists():
-        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
-    return exe
-
-
 def _idfuse(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(_exe()), *args], capture_output=True, text=True, check=False, timeout=60)
+    return run_idfuse(*args)
 
 
-class Node:
-    """One `idfuse ledger start` process; its output goes to files (no pipe can fill up)."""
+class Node(IdfuseProcess):
+    """One `idfuse ledger start` process."""
 
     def __init__(self, data_dir: Path, log_dir: Path, name: str) -> None:
         self.data_dir = data_dir
-        self.out = log_dir / f"{name}.out"
-        self.err = log_dir / f"{name}.err"
-        self.endpoints_file = data_dir / "endpoints.json"
-        previous = self.endpoints_file.stat().st_ino if self.endpoints_file.exists() else None
-        with self.out.open("w") as out, self.err.open("w") as err:
-            self.process = subprocess.Popen(
-                [
-                    str(_exe()),
-                    "ledger",
-                    "start",
-                    "--data-dir",
-                    str(data_dir),
-                    "--rpc-port",
-                    "0",
-                    "--block-period",
-                    BLOCK_PERIOD,
-                ],
-                stdout=out,
-                stderr=err,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        self._previous_endpoints = previous
-
-    def wait_ready(self) -> dict[str, Any]:
-        """endpoints.json once this process (not an earlier one) has written it."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the node exited with {self.process.returncode}: {self.output()}")
-            try:
-                if self.endpoints_file.stat().st_ino != self._previous_endpoints:
-                    return dict(json.loads(self.endpoints_file.read_text()))
-            except FileNotFoundError:
-                pass
-            time.sleep(0.05)
-        pytest.fail(f"no endpoints.json within {STARTUP_TIMEOUT}s: {self.output()}")
-
-    def output(self) -> str:
-        return self.out.read_text() + self.err.read_text()
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=30)
+        args = ["ledger", "start", "--data-dir", str(data_dir), "--rpc-port", "0"]
+        args += ["--block-period", BLOCK_PERIOD]
+        super().__init__(args, data_dir / "endpoints.json", log_dir, name)
 
 
 @pytest.fixture
