@@ -63,6 +63,12 @@ def indexer_command(
     finality_depth: int = typer.Option(
         12, "--finality-depth", min=0, metavar="N", help="Blocks below the head after which a block is final."
     ),
+    ignore_finalized_tag: bool = typer.Option(
+        False,
+        "--ignore-finalized-tag",
+        help="Let only --finality-depth decide finality (for dev chains such as Hardhat, whose "
+        "'finalized' block is their head).",
+    ),
     batch_blocks: int = typer.Option(
         1_000,
         "--batch-blocks",
@@ -82,6 +88,7 @@ def indexer_command(
             rpc,
             endpoints or directory.endpoints,
             (start_block, finality_depth, batch_blocks),
+            not ignore_finalized_tag,
             stop,
         )
     except typer.Exit:
@@ -98,6 +105,7 @@ def _run(
     rpc: str,
     endpoints: Path,
     options: tuple[int, int, int],
+    use_finalized_tag: bool,
     stop: threading.Event,
 ) -> None:
     from idfuse_node.indexer.follower import INDEXED_CONTRACTS, Indexer
@@ -121,6 +129,7 @@ def _run(
                 start_block=start_block,
                 finality_depth=finality_depth,
                 batch_blocks=batch_blocks,
+                use_finalized_tag=use_finalized_tag,
             )
             checkpoint = indexer.checkpoint()
             where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
