@@ -81,7 +81,7 @@ class HandleAPI:
             query = parse_handle_query(parse_query(query_string, self.settings))
             prefix, suffix = parse_handle_text(text)
             status, body = self.lookup.handle_answer(text, prefix, suffix, query)
-            return Answer.of(status, body)
+            return Answer(status, body)
         except ResolverHTTPError as error:
             return await self.refer_or_fail(error, query.follow, path_and_query, headers)
 

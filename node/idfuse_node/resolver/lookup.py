@@ -5,15 +5,18 @@
 (if any) is after the indexed block's time; otherwise its handles are not found, and the answer
 says why. A prefix whose service record names other resolvers (not this one) or another chain
 or registry is *referred* (docs/resolver.md, "Referrals"). Prefix facts are cached per indexed
-block: they change only when the checkpoint does.
+block: they change only when the checkpoint does. So are rendered Handle answers without
+filters, keyed by the handle as asked and checked against the stored record's exact bytes
+(read on every request), so a hit skips decoding, rendering and encoding, never the read.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from idfuse_node.indexer import schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import Checkpoint, HandleRecord, PrefixRecord, ServiceRecord
 from idfuse_node.resolver import render
@@ -29,6 +32,10 @@ from idfuse_node.resolver.inbound import HandleQuery
 from idfuse_node.resolver.settings import ResolverSettings
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import Prefix
+
+MAX_CACHED_PREFIXES: Final = 65536
+MAX_CACHED_ANSWERS: Final = 32768
+"""Rendered answers kept per indexed block (the cache is emptied when full)."""
 
 
 def normalise_url(url: str) -> str:
@@ -81,7 +88,11 @@ class Lookup:
         self._self_url = None if settings.resolver_url is None else normalise_url(settings.resolver_url)
         self._lock = threading.Lock()
         self._at: Checkpoint | None = None
+        self._at_raw: bytes | None = None
+        self._at_json: dict[str, Any] | None = None
         self._prefixes: dict[str, PrefixState] = {}
+        self._answers: tuple[Checkpoint | None, dict[str, tuple[bytes, bytes]]] = (None, {})
+        """The checkpoint the rendered answers were made at, and they by handle text."""
         self._registries: frozenset[str] = frozenset()
         self._chain_id: int | None = None
 
@@ -90,19 +101,26 @@ class Lookup:
         self._self_url = normalise_url(url)
         with self._lock:
             self._prefixes = {}
+            self._answers = (self._at, {})
 
     @property
     def resolver_url(self) -> str | None:
         return self._self_url
 
     def checkpoint(self) -> Checkpoint | None:
-        """The indexed block (re-reads it, and drops cached prefix facts when it moved)."""
-        checkpoint = self.reader.checkpoint()
-        if checkpoint != self._at:
+        """The indexed block (re-reads it, and drops cached prefix facts and answers when it moved)."""
+        raw = self.reader.store.get(schema.CHECKPOINT_KEY)
+        if raw is not None and raw == self._at_raw:
+            return self._at
+        checkpoint = None if raw is None else Checkpoint.from_bytes(raw)
+        if checkpoint != self._at or self._at_raw is None:
             chain = self.reader.chain()
             with self._lock:
                 self._at = checkpoint
+                self._at_raw = raw
+                self._at_json = render.checkpoint_json(checkpoint)
                 self._prefixes = {}
+                self._answers = (checkpoint, {})
                 if chain is not None:
                     self._chain_id = chain.chain_id
                     self._registries = frozenset(address.lower() for address in chain.contracts.values())
@@ -114,7 +132,7 @@ class Lookup:
         state = self._prefixes.get(key)
         if state is None:
             state = self._compute(name, checkpoint)
-            if len(self._prefixes) < 65536:
+            if len(self._prefixes) < MAX_CACHED_PREFIXES:
                 self._prefixes[key] = state
         return state
 
@@ -170,7 +188,14 @@ class Lookup:
         :raises ResolverHTTPError: 404 (code 100) when absent or deleted.
         """
         assert state.record is not None
-        record = self.reader.handle(handle_key(bytes.fromhex(state.record.node[2:]), suffix))
+        raw = self._handle_bytes(state.record, suffix)
+        return self._live(text, None if raw is None else HandleRecord.from_bytes(raw), checkpoint)
+
+    def _handle_bytes(self, prefix: PrefixRecord, suffix: str) -> bytes | None:
+        key = handle_key(bytes.fromhex(prefix.node[2:]), suffix)
+        return self.reader.store.get(schema.handle_record_key(key))
+
+    def _live(self, text: str, record: HandleRecord | None, checkpoint: Checkpoint | None) -> HandleRecord:
         if record is None or record.deleted:
             why = "handle not found" if record is None else "handle was deleted"
             extra: dict[str, Any] = {"handle": text, "checkpoint": render.checkpoint_json(checkpoint)}
@@ -179,10 +204,8 @@ class Lookup:
             raise ResolverHTTPError(404, RC_HANDLE_NOT_FOUND, why, **extra)
         return record
 
-    def handle_answer(
-        self, text: str, prefix: Prefix, suffix: str, query: HandleQuery
-    ) -> tuple[int, dict[str, Any]]:
-        """The Handle REST answer for ``GET /api/handles/{text}`` (status and body).
+    def handle_answer(self, text: str, prefix: Prefix, suffix: str, query: HandleQuery) -> tuple[int, bytes]:
+        """The Handle REST answer for ``GET /api/handles/{text}`` (status and JSON body).
 
         :raises ResolverHTTPError: not found, unavailable or referred.
         """
@@ -192,7 +215,32 @@ class Lookup:
         except ResolverHTTPError as error:
             error.extra.setdefault("handle", text)
             raise
-        record = self.live_handle(text, prefix, suffix, state, checkpoint)
+        assert state.record is not None
+        raw = self._handle_bytes(state.record, suffix)
+        at, answers = self._answers
+        cacheable = raw is not None and at is checkpoint and not query.types and not query.indexes
+        if cacheable:
+            cached = answers.get(text)
+            if cached is not None and cached[0] == raw:
+                return 200, cached[1]
+        record = self._live(text, None if raw is None else HandleRecord.from_bytes(raw), checkpoint)
+        status, document = self._render(text, record, state, checkpoint, query)
+        body = render.dumps(document)
+        if cacheable:
+            assert raw is not None
+            if len(answers) >= MAX_CACHED_ANSWERS:
+                answers.clear()
+            answers[text] = (raw, body)
+        return status, body
+
+    def _render(
+        self,
+        text: str,
+        record: HandleRecord,
+        state: PrefixState,
+        checkpoint: Checkpoint | None,
+        query: HandleQuery,
+    ) -> tuple[int, dict[str, Any]]:
         assert state.record is not None
         values = render.handle_values(
             record,
@@ -205,7 +253,7 @@ class Lookup:
         code = RC_SUCCESS if selected else RC_VALUES_NOT_FOUND
         body = {"responseCode": code, "handle": text, "values": selected}
         body.update(render.handle_document(record))
-        body["checkpoint"] = render.checkpoint_json(checkpoint)
+        body["checkpoint"] = self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint)
         return 200, body
 
 

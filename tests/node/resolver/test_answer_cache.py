@@ -1,0 +1,104 @@
+"""Rendered Handle answers are reused only while the index is unchanged: a new block that
+changes a handle, deletes it, suspends its prefix or only moves the checkpoint is seen by the
+very next request, and a cached answer is byte-identical to a fresh one."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+from eth_utils import keccak
+
+from idfuse_node.indexer import schema
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.records import HandleRecord, PrefixRecord
+from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.indexer.writer import BlockWriter
+from idfuse_node.resolver import ResolverServer, create_app
+from idfuse_sdk.identifiers import handle_key, prefix_node
+from tests.node.resolver.indexdata import NOW, populate, prov, value
+
+HANDLE = "/api/handles/88.200/PN-0001"
+
+
+@pytest.fixture
+def moving() -> tuple[MemoryIndexStore, httpx.Client]:
+    store = MemoryIndexStore()
+    populate(store)
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        yield store, http
+    server.stop()
+
+
+def _block(store: MemoryIndexStore, number: int) -> BlockWriter:
+    return BlockWriter(
+        store, number, keccak(text=f"block{number}"), keccak(text=f"block{number - 1}"), NOW + number
+    )
+
+
+def _handle_key() -> bytes:
+    return schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+
+
+def test_repeated_answers_are_identical(moving):
+    _, http = moving
+    first = http.get(HANDLE)
+    second = http.get(HANDLE)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    filtered = http.get(HANDLE, params={"type": "EMAIL"})
+    assert [v["type"] for v in filtered.json()["values"]] == ["EMAIL"]
+    assert http.get(HANDLE).content == first.content
+
+
+def test_a_new_block_is_seen_by_the_next_request(moving):
+    store, http = moving
+    before = http.get(HANDLE).json()
+    assert before["checkpoint"]["block_number"] == 3
+
+    writer = _block(store, 4)
+    record = writer.get_record(_handle_key(), HandleRecord)
+    assert record is not None
+    changed = (value(1, "URL", b"https://example.com/moved", block=4),)
+    writer.put_record(
+        _handle_key(), dataclasses.replace(record, values=changed, version=2, provenance=prov(4))
+    )
+    writer.commit()
+    after = http.get(HANDLE).json()
+    assert after["checkpoint"]["block_number"] == 4
+    assert after["values"][0]["data"]["value"] == "https://example.com/moved"
+
+    writer = _block(store, 5)
+    writer.commit()
+    assert http.get(HANDLE).json()["checkpoint"]["block_number"] == 5
+
+    writer = _block(store, 6)
+    node = prefix_node("88.200")
+    prefix = writer.get_record(schema.prefix_record_key(node), PrefixRecord)
+    assert prefix is not None
+    writer.put_record(
+        schema.prefix_record_key(node),
+        dataclasses.replace(
+            prefix, status="suspended", effective_status="suspended", effective_from="88.200"
+        ),
+    )
+    writer.commit()
+    refused = http.get(HANDLE)
+    assert refused.status_code == 404
+    assert "suspended" in refused.json()["message"]
+
+
+def test_a_deleted_handle_is_not_served_from_the_cache(moving):
+    store, http = moving
+    assert http.get(HANDLE).status_code == 200
+    writer = _block(store, 4)
+    record = writer.get_record(_handle_key(), HandleRecord)
+    assert record is not None
+    writer.put_record(_handle_key(), dataclasses.replace(record, values=(), deleted=True, provenance=prov(4)))
+    writer.commit()
+    gone = http.get(HANDLE)
+    assert gone.status_code == 404
+    assert gone.json()["message"] == "handle was deleted"
