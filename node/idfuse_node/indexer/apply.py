@@ -26,8 +26,6 @@ from dataclasses import fields, replace
 from enum import Enum
 from typing import Any, Final
 
-from eth_utils.address import to_checksum_address
-
 from idfuse_node.exceptions import BatchCalldataUnavailableError, IndexConsistencyError
 from idfuse_node.indexer import events as ev
 from idfuse_node.indexer import schema
@@ -42,7 +40,7 @@ from idfuse_node.indexer.records import (
     TemplateField,
     TemplateRecord,
 )
-from idfuse_node.indexer.source import TxInfo
+from idfuse_node.indexer.source import TxInfo, checksum
 from idfuse_node.indexer.writer import BlockWriter, write_batch_tree
 from idfuse_sdk.encoding import BatchEntry, HandleValue
 from idfuse_sdk.merkle import leaf
@@ -254,7 +252,7 @@ class BlockApplier:
         parent = None if event.parent == bytes(32) else self._prefix(event.parent, event.event)
         status, source, expiry = self._effective(parent, "active", event.expiry, event.name)
         provenance = self._provenance(event.position)
-        owner = to_checksum_address(event.owner)
+        owner = checksum(event.owner)
         record = PrefixRecord(
             prefix=event.name,
             node=_hex(event.node),
@@ -284,14 +282,14 @@ class BlockApplier:
             self._recompute_subtree(record)
 
     def _transfer_started(self, event: ev.PrefixTransferStarted) -> None:
-        self._change_prefix(event, pending_owner=to_checksum_address(event.pending_owner))
+        self._change_prefix(event, pending_owner=checksum(event.pending_owner))
 
     def _transfer_cancelled(self, event: ev.PrefixTransferCancelled) -> None:
         self._change_prefix(event, pending_owner=None)
 
     def _ownership_transferred(self, event: ev.PrefixOwnershipTransferred) -> None:
         previous = self._prefix(event.node, event.event)
-        owner = to_checksum_address(event.new_owner)
+        owner = checksum(event.new_owner)
         self.writer.delete(schema.owner_key(bytes.fromhex(previous.owner[2:]), event.node))
         self.writer.put(schema.owner_key(bytes.fromhex(owner[2:]), event.node), b"")
         # The contract clears the operators when a transfer completes.
@@ -299,7 +297,7 @@ class BlockApplier:
 
     def _operator_changed(self, event: ev.PrefixOperatorChanged) -> None:
         record = self._prefix(event.node, event.event)
-        operator = to_checksum_address(event.operator)
+        operator = checksum(event.operator)
         operators = set(record.operators)
         if event.approved:
             operators.add(operator)
@@ -331,9 +329,7 @@ class BlockApplier:
     def _service_changed(self, event: ev.PrefixServiceChanged) -> None:
         service = None
         if event.resolvers or event.chain_id:
-            service = ServiceRecord(
-                tuple(event.resolvers), event.chain_id, to_checksum_address(event.registry)
-            )
+            service = ServiceRecord(tuple(event.resolvers), event.chain_id, checksum(event.registry))
         self._change_prefix(event, service=service)
 
     def _metadata_changed(self, event: ev.PrefixMetadataChanged) -> None:
@@ -516,7 +512,7 @@ class BlockApplier:
                 batch_id=event.batch_id,
                 prefix_node=_hex(event.prefix_node),
                 prefix=prefix.prefix,
-                registrant=to_checksum_address(event.registrant),
+                registrant=checksum(event.registrant),
                 root=_hex(event.root),
                 count=event.count,
                 records_hash=_hex(event.records_hash),

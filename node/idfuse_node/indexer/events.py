@@ -30,7 +30,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from idfuse_node.exceptions import BatchCalldataUnavailableError, EventDecodeError
-from idfuse_node.indexer.source import RawLog
+from idfuse_node.indexer.source import RawLog, checksum
 from idfuse_sdk.contracts.artifacts import load
 from idfuse_sdk.encoding import BatchEntry, HandleValue, TemplateField, decode_batch_entries, decode_values
 from idfuse_sdk.exceptions import IdfuseError
@@ -398,7 +398,7 @@ class _EventSpec:
             (args[name],) = decode([abi_type], topic, strict=True)
         args.update(zip(self.plain_names, decode(list(self.plain_types), raw.data, strict=True), strict=True))
         for name in self.addresses:  # eth_abi answers lower-case hex; records want EIP-55
-            args[name] = to_checksum_address(args[name])
+            args[name] = checksum(args[name])
         return self.build(LogPosition.of(raw), args)
 
 
@@ -447,7 +447,7 @@ class EventDecoder:
         :raises EventDecodeError: ``raw`` has the topic of a needed event of its contract but
             does not decode as that event.
         """
-        table = self._tables.get(to_checksum_address(raw.address))
+        table = self._tables.get(checksum(raw.address))
         if table is None or not raw.topics:
             return None
         spec = table.get(raw.topics[0])

@@ -29,7 +29,8 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -71,7 +72,21 @@ class SyncResult:
 
 
 class _ChainMoved(Exception):  # noqa: N818  # internal signal: restart the pass
-    """The chain changed under a range being fetched (a reorg); start the pass again."""
+    """The chain changed under the range from ``first`` being fetched (a reorg)."""
+
+    def __init__(self, first: int) -> None:
+        super().__init__(f"the chain changed while blocks from {first} were fetched")
+        self.first = first
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """One range, fetched and decoded."""
+
+    first: int
+    headers: list[BlockHeaderInfo]
+    by_block: Mapping[int, list[ev.RegistryEvent]]
+    transactions: Mapping[bytes, TxInfo]
 
 
 class Indexer:
@@ -186,40 +201,58 @@ class Indexer:
         )
 
     def _sync_range(self, start: int, head: int, final: int) -> None:
-        for first, last in self.source.ranges(start, head):
-            if self._stop is not None and self._stop.is_set():
-                return
-            try:
-                self._index_range(first, last, final)
-            except _ChainMoved:
-                # Raised only before anything of the range was committed; the next pass (or
-                # the reorg check at its start) sees the new chain.
-                raise _Reorg(first - 1, final) from None
-            self._progress(head)
+        """Index ``start``…``head``: one thread fetches and decodes the next range while this
+        one applies and commits the current one (the endpoint and the store work in parallel)."""
+        ranges = self.source.ranges(start, head)
+        with ThreadPoolExecutor(1, thread_name_prefix="idfuse-indexer-fetch") as fetcher:
+            pending = self._fetch_next(fetcher, ranges)
+            while pending is not None:
+                if self._stop is not None and self._stop.is_set():
+                    pending.cancel()
+                    return
+                try:
+                    fetched = pending.result()
+                except _ChainMoved as moved:
+                    # Nothing of the range was committed; the reorg check sees the new chain.
+                    raise _Reorg(moved.first - 1, final) from None
+                previous = self._stored_hash(fetched.first - 1) if fetched.first > 0 else None
+                if previous is not None and fetched.headers[0].parent_hash != previous:
+                    raise _Reorg(fetched.first - 1, final)
+                pending = self._fetch_next(fetcher, ranges)
+                self._commit_blocks(fetched.headers, fetched.by_block, fetched.transactions, final)
+                self._progress(head)
 
-    def _index_range(self, first: int, last: int, final: int) -> None:
+    def _fetch_next(
+        self, fetcher: ThreadPoolExecutor, ranges: Iterator[tuple[int, int]]
+    ) -> Future[_Fetched] | None:
+        bounds = next(ranges, None)
+        return None if bounds is None else fetcher.submit(self._fetch, *bounds)
+
+    def _fetch(self, first: int, last: int) -> _Fetched:
+        """Headers, decoded events and batch transactions of blocks ``first``…``last``.
+
+        :raises _ChainMoved: The answers do not describe one chain (a reorg while fetching).
+        """
         headers = self.source.headers(first, last)
-        previous = self._stored_hash(first - 1) if first > 0 else None
-        if previous is not None and headers[0].parent_hash != previous:
-            raise _Reorg(first - 1, final)
         for before, after in itertools.pairwise(headers):
             if after.parent_hash != before.hash:
-                raise _ChainMoved
+                raise _ChainMoved(first)
         hashes = {header.number: header.hash for header in headers}
         logs = self.source.logs(first, last, self.addresses)
         by_block: dict[int, list[ev.RegistryEvent]] = defaultdict(list)
         batch_txs: list[bytes] = []
+        decode = self.decoder.decode
         for raw in logs:
             if raw.removed or hashes.get(raw.block_number) != raw.block_hash:
-                raise _ChainMoved
-            event = self.decoder.decode(raw)
+                raise _ChainMoved(first)
+            event = decode(raw)
             if event is None:
                 continue
             by_block[raw.block_number].append(event)
             if isinstance(event, ev.BatchRegistered):
                 batch_txs.append(raw.tx_hash)
         transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
-        self._commit_blocks(headers, by_block, transactions, final)
+        return _Fetched(first, headers, by_block, transactions)
 
     def _commit_blocks(
         self,

@@ -21,6 +21,7 @@ hashes, 20-byte addresses) before it leaves this module.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -119,6 +120,13 @@ def _bad(method: str, what: str) -> ChainSourceError:
     return ChainSourceError(f"{method}: malformed answer: {what}")
 
 
+@functools.lru_cache(maxsize=4096)
+def checksum(address: str | bytes) -> str:
+    """``to_checksum_address``, cached: a follower sees the same few addresses in every log,
+    and the EIP-55 keccak costs more than the rest of parsing a log."""
+    return to_checksum_address(address)
+
+
 def quantity(value: Any, method: str, title: str) -> int:
     """A hex quantity (``0x1a``) as an int.
 
@@ -147,7 +155,7 @@ def address(value: Any, method: str, title: str) -> str:
 
     :raises ChainSourceError: ``value`` is not 20 bytes of hex.
     """
-    return to_checksum_address(data(value, method, title, 20))
+    return checksum(data(value, method, title, 20))
 
 
 def _field(obj: Any, name: str, method: str, title: str) -> Any:
