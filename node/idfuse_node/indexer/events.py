@@ -18,7 +18,7 @@ records from the transaction that called ``registerBatch(bytes32,bytes)`` on the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Final
@@ -379,6 +379,73 @@ EVENT_CLASSES: Final[tuple[type[RegistryEvent], ...]] = (
 CONTRACTS: Final = ("Consortium", "PrefixRegistry", "IdentifierRegistry")
 
 
+_FAST_STATIC: Final = {
+    "bytes32": 0,
+    "address": 160,
+    "bool": 1,
+    "uint8": 8,
+    "uint32": 32,
+    "uint64": 64,
+    "uint256": 256,
+}
+_FAST_DYNAMIC: Final = frozenset({"string", "bytes"})
+
+
+def _fast_word(abi_type: str, word: bytes) -> tuple[Any] | None:
+    """One static value from its 32-byte word, as eth_abi decodes it; None when the word is not
+    in canonical form (eth_abi then decides)."""
+    if len(word) != 32:
+        return None
+    bits = _FAST_STATIC[abi_type]
+    if bits == 0:
+        return (word,)
+    value = int.from_bytes(word, "big")
+    if value >> bits:
+        return None
+    if abi_type == "address":
+        return ("0x" + word[12:].hex(),)
+    if abi_type == "bool":
+        return (value == 1,)
+    return (value,)
+
+
+def _fast_decode(types: tuple[str, ...], data: bytes) -> list[Any] | None:
+    """ABI-decode ``data`` as ``types`` when it is in the canonical layout (head, then each
+    dynamic tail in order, zero padding, nothing after): a few microseconds instead of
+    eth_abi's tens. None for anything else, which eth_abi then decodes (or refuses)."""
+    position = 32 * len(types)
+    values: list[Any] = []
+    for i, abi_type in enumerate(types):
+        word = data[32 * i : 32 * i + 32]
+        if abi_type not in _FAST_DYNAMIC:
+            value = _fast_word(abi_type, word)
+            if value is None:
+                return None
+            values.append(value[0])
+            continue
+        if len(word) != 32 or int.from_bytes(word, "big") != position:
+            return None
+        length_word = data[position : position + 32]
+        if len(length_word) != 32:
+            return None
+        length = int.from_bytes(length_word, "big")
+        start = position + 32
+        end = start + length
+        padded = start + (length + 31) // 32 * 32
+        if padded > len(data) or data[end:padded].count(0) != padded - end:
+            return None
+        chunk = data[start:end]
+        if abi_type == "string":
+            try:
+                values.append(chunk.decode("utf-8"))
+            except UnicodeDecodeError:
+                return None
+        else:
+            values.append(chunk)
+        position = padded
+    return values if position == len(data) else None
+
+
 @dataclass(frozen=True, slots=True)
 class _EventSpec:
     """One event's ABI, reduced to what decoding needs."""
@@ -390,13 +457,20 @@ class _EventSpec:
     addresses: tuple[str, ...]  # names of the address arguments
     build: Callable[[LogPosition, Args], RegistryEvent]
 
+    fast: bool = False  # every type is one _fast_decode handles
+
     def decode(self, raw: RawLog) -> RegistryEvent:
         if len(raw.topics) != 1 + len(self.indexed):
             raise ValueError(f"it has {len(raw.topics)} topics, the event {1 + len(self.indexed)}")
         args: dict[str, Any] = {}
+        plain = _fast_decode(self.plain_types, raw.data) if self.fast else None
         for (name, abi_type), topic in zip(self.indexed, raw.topics[1:], strict=True):
-            (args[name],) = decode([abi_type], topic, strict=True)
-        args.update(zip(self.plain_names, decode(list(self.plain_types), raw.data, strict=True), strict=True))
+            word = _fast_word(abi_type, topic) if self.fast else None
+            args[name] = decode([abi_type], topic, strict=True)[0] if word is None else word[0]
+        decoded: Sequence[Any] = (
+            decode(list(self.plain_types), raw.data, strict=True) if plain is None else plain
+        )
+        args.update(zip(self.plain_names, decoded, strict=True))
         for name in self.addresses:  # eth_abi answers lower-case hex; records want EIP-55
             args[name] = checksum(args[name])
         return self.build(LogPosition.of(raw), args)
@@ -418,6 +492,10 @@ def _specs(contract: str) -> dict[bytes, _EventSpec]:
             plain_types=tuple(collapse_if_tuple(i) for i in inputs if not i["indexed"]),
             addresses=tuple(i["name"] for i in inputs if i["type"] == "address"),
             build=_BUILDERS[item["name"]],
+            fast=all(
+                collapse_if_tuple(i) in _FAST_STATIC or (not i["indexed"] and i["type"] in _FAST_DYNAMIC)
+                for i in inputs
+            ),
         )
         wanted.discard(item["name"])
     if wanted:
