@@ -8,6 +8,7 @@ Exactly the rules of docs/data-model.md ("Prefixes", "Handles"); ``PrefixRegistr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from eth_utils.crypto import keccak
@@ -148,8 +149,14 @@ def _check_suffix_length(length: int, title: str) -> None:
         raise ValidationError(f"{title} must be at most {MAX_SUFFIX_BYTES} bytes of UTF-8, got {length}")
 
 
+_SUFFIX_FAULT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Any character :func:`_check_suffix_characters` refuses (a quick test before the slow report)."""
+
+
 def _check_suffix_characters(suffix: str, title: str) -> None:
     """Refuse the first control character or lone surrogate, reporting its byte offset."""
+    if _SUFFIX_FAULT.search(suffix) is None:
+        return
     for offset, character in _byte_offsets(suffix):
         code = ord(character)
         if code < 0x20 or 0x7F <= code <= 0x9F:
