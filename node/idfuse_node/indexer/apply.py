@@ -94,6 +94,31 @@ def event_detail(event: ev.RegistryEvent) -> dict[str, Any]:
     }
 
 
+def _written_detail(
+    event: ev.IdentifierCreated | ev.IdentifierUpdated, values: Sequence[IndexedValue]
+) -> dict[str, Any]:
+    """:func:`event_detail` of a created or updated handle, written out (the hot path)."""
+    return {
+        "handle_key": _hex(event.handle_key),
+        "prefix_node": _hex(event.prefix_node),
+        "suffix": event.suffix,
+        "template": _hex(event.template),
+        "values": [
+            {
+                "index": value.index,
+                "type": value.type,
+                "format": value.format,
+                "data": value.data,
+                "ttl": value.ttl,
+                "permissions": value.permissions,
+            }
+            for value in values
+        ],
+        "version": event.version,
+        "commitment": _hex(event.commitment),
+    }
+
+
 def _template_field(field: Any) -> TemplateField:
     return TemplateField(
         field.value_type, field.format.name.lower(), field.required, field.min_length, field.max_length
@@ -124,12 +149,24 @@ class BlockApplier:
         ``timestamp`` describe it).
     :param chain_id: The chain's id, for provenance.
     :param transactions: The transactions that carried the block's ``BatchRegistered`` events.
+    :param names: A cache of prefix names by node the caller keeps across blocks (a name never
+        changes once registered; drop the cache when the index rolls back).
     """
 
-    def __init__(self, writer: BlockWriter, chain_id: int, transactions: BatchCalldata) -> None:
+    def __init__(
+        self,
+        writer: BlockWriter,
+        chain_id: int,
+        transactions: BatchCalldata,
+        names: dict[bytes, str] | None = None,
+    ) -> None:
         self.writer = writer
         self.chain_id = chain_id
         self.transactions = transactions
+        self.names = {} if names is None else names
+        self._identifiers = 0
+        self._hcounts: dict[bytes, int] = {}
+        self._block_hash = _hex(writer.block_hash)
         self._handlers: dict[type[ev.RegistryEvent], Callable[[Any], None]] = {
             ev.PrefixRegistered: self._prefix_registered,
             ev.PrefixTransferStarted: self._transfer_started,
@@ -165,7 +202,28 @@ class BlockApplier:
             if handler is not None:
                 handler(event)
                 applied += 1
+        self._flush_counters()
         return applied
+
+    def _flush_counters(self) -> None:
+        """Write the handle counters the block's events changed (once per block, not per event)."""
+        for node, delta in self._hcounts.items():
+            if delta:
+                self.writer.add_to_counter(schema.hcount_key(node), delta)
+        if self._identifiers:
+            self.writer.add_to_counts(identifiers=self._identifiers)
+        self._hcounts.clear()
+        self._identifiers = 0
+
+    def _count(self, prefix_node: bytes, delta: int) -> None:
+        self._hcounts[prefix_node] = self._hcounts.get(prefix_node, 0) + delta
+        self._identifiers += delta
+
+    def _prefix_name(self, node: bytes, event: str) -> str:
+        name = self.names.get(node)
+        if name is None:
+            name = self.names[node] = self._prefix(node, event).prefix
+        return name
 
     # --- helpers
 
@@ -174,7 +232,7 @@ class BlockApplier:
             self.chain_id,
             position.address,
             position.block_number,
-            _hex(self.writer.block_hash),
+            self._block_hash,
             _hex(position.tx_hash),
             position.log_index,
             batch.get("batch_id"),
@@ -363,23 +421,23 @@ class BlockApplier:
 
     def _went_live(self, prefix_node: bytes, suffix: str, handle_key: bytes) -> None:
         self.writer.put(schema.suffix_key(prefix_node, suffix), handle_key)
-        self.writer.add_to_counter(schema.hcount_key(prefix_node), 1)
-        self.writer.add_to_counts(identifiers=1)
+        self._count(prefix_node, 1)
 
     def _identifier_created(self, event: ev.IdentifierCreated) -> None:
         writer = self.writer
         key = schema.handle_record_key(event.handle_key)
         existing = writer.get_record(key, HandleRecord)
-        prefix = self._prefix(event.prefix_node, event.event)
+        name = self._prefix_name(event.prefix_node, event.event)
         provenance = self._provenance(event.position)
+        values = self._values(event.values, provenance)
         record = HandleRecord(
-            handle=f"{prefix.prefix}/{event.suffix}",
-            prefix=prefix.prefix,
+            handle=f"{name}/{event.suffix}",
+            prefix=name,
             suffix=event.suffix,
             handle_key=_hex(event.handle_key),
             prefix_node=_hex(event.prefix_node),
             template=_hex(event.template),
-            values=self._values(event.values, provenance),
+            values=values,
             version=event.version,
             commitment=_hex(event.commitment),
             source="single",
@@ -390,7 +448,7 @@ class BlockApplier:
         writer.put_record(key, record)
         if existing is None or existing.deleted:
             self._went_live(event.prefix_node, event.suffix, event.handle_key)
-        self._handle_history(event.handle_key, provenance, event.event, event_detail(event))
+        self._handle_history(event.handle_key, provenance, event.event, _written_detail(event, values))
 
     def _identifier_updated(self, event: ev.IdentifierUpdated) -> None:
         key = schema.handle_record_key(event.handle_key)
@@ -401,9 +459,10 @@ class BlockApplier:
             )
         provenance = self._provenance(event.position)
         old = {value.index: value for value in existing.values}
+        new_values = self._values(event.values, provenance)
         values = tuple(
             old[value.index] if value.index in old and _same_value(old[value.index], value) else value
-            for value in self._values(event.values, provenance)
+            for value in new_values
         )
         record = replace(
             existing,
@@ -415,7 +474,7 @@ class BlockApplier:
             provenance=provenance,
         )
         self.writer.put_record(key, record)
-        self._handle_history(event.handle_key, provenance, event.event, event_detail(event))
+        self._handle_history(event.handle_key, provenance, event.event, _written_detail(event, new_values))
 
     def _identifier_deleted(self, event: ev.IdentifierDeleted) -> None:
         writer = self.writer
@@ -438,8 +497,7 @@ class BlockApplier:
             ),
         )
         writer.delete(schema.suffix_key(event.prefix_node, event.suffix))
-        writer.add_to_counter(schema.hcount_key(event.prefix_node), -1)
-        writer.add_to_counts(identifiers=-1)
+        self._count(event.prefix_node, -1)
         self._handle_history(event.handle_key, provenance, event.event, event_detail(event))
 
     # --- batches and templates
@@ -459,7 +517,7 @@ class BlockApplier:
 
     def _batch_registered(self, event: ev.BatchRegistered) -> None:
         writer = self.writer
-        prefix = self._prefix(event.prefix_node, event.event)
+        name = self._prefix_name(event.prefix_node, event.event)
         entries, unavailable = self._batch_entries(event)
         duplicates: list[str] = []
         accepted = 0
@@ -473,8 +531,8 @@ class BlockApplier:
             writer.put_record(
                 key,
                 HandleRecord(
-                    handle=f"{prefix.prefix}/{suffix}",
-                    prefix=prefix.prefix,
+                    handle=f"{name}/{suffix}",
+                    prefix=name,
                     suffix=suffix,
                     handle_key=_hex(entry.handle_key),
                     prefix_node=_hex(event.prefix_node),
@@ -511,7 +569,7 @@ class BlockApplier:
             BatchRecordInfo(
                 batch_id=event.batch_id,
                 prefix_node=_hex(event.prefix_node),
-                prefix=prefix.prefix,
+                prefix=name,
                 registrant=checksum(event.registrant),
                 root=_hex(event.root),
                 count=event.count,
@@ -529,11 +587,11 @@ class BlockApplier:
         self._prefix_history(event.prefix_node, event.position, event.event, detail)
 
     def _template_registered(self, event: ev.TemplateRegistered) -> None:
-        prefix = self._prefix(event.prefix_node, event.event)
+        name = self._prefix_name(event.prefix_node, event.event)
         record = TemplateRecord(
             template_id=_hex(event.template_id),
             prefix_node=_hex(event.prefix_node),
-            prefix=prefix.prefix,
+            prefix=name,
             name=event.name,
             version=event.version,
             fields=tuple(_template_field(field) for field in event.fields),

@@ -134,6 +134,7 @@ class Indexer:
         self._progress_at = time.monotonic()
         self._progress_counts = (0, 0)
         self._stop: threading.Event | None = None
+        self._names: dict[bytes, str] = {}  # prefix names by node, for the applier
         self._bind()
 
     def _bind(self) -> None:
@@ -273,7 +274,7 @@ class Indexer:
                     )
                 else:
                     group.advance(header.number, header.hash, header.parent_hash, header.timestamp)
-                self.events_applied += BlockApplier(group, chain_id, transactions).apply(events)
+                self.events_applied += BlockApplier(group, chain_id, transactions, self._names).apply(events)
                 self.blocks_indexed += 1
                 grouped += 1
                 if grouped >= self.batch_blocks or group.pending >= MAX_PENDING_KEYS:
@@ -284,7 +285,7 @@ class Indexer:
                 group.commit()
                 group, grouped = None, 0
             writer = BlockWriter(self.store, header.number, header.hash, header.parent_hash, header.timestamp)
-            self.events_applied += BlockApplier(writer, chain_id, transactions).apply(events)
+            self.events_applied += BlockApplier(writer, chain_id, transactions, self._names).apply(events)
             writer.commit()
             self.blocks_indexed += 1
         if group is not None:
@@ -295,6 +296,7 @@ class Indexer:
     def _roll_back(self, number: int, final: int) -> int:
         """The chain no longer holds indexed block ``number + 1``'s parent: find the fork
         point at or below ``number``, roll back to it; returns it."""
+        self._names.clear()
         fork = self._fork_point(number)
         checkpoint = self.checkpoint()
         if checkpoint is None or checkpoint.number <= fork:
