@@ -1,0 +1,51 @@
+"""``idfuse indexer``: help that helps, and failures the user can fix in one line with exit 1."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _idfuse(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("idfuse")
+    if not exe.exists():
+        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_help_names_every_option():
+    result = _idfuse("indexer", "--help")
+    assert result.returncode == 0
+    for option in (
+        "--rpc",
+        "--data-dir",
+        "--endpoints",
+        "--start-block",
+        "--finality-depth",
+        "--ignore-finalized-tag",
+    ):
+        assert option in result.stdout
+
+
+def _one_line_failure(result: subprocess.CompletedProcess[str], words: str) -> None:
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert words in lines[0]
+
+
+def test_no_endpoints_file_is_one_line(tmp_path):
+    result = _idfuse("indexer", "--rpc", "http://127.0.0.1:9", "--data-dir", str(tmp_path))
+    _one_line_failure(result, "endpoints.json")
+
+
+def test_endpoints_without_the_registries_is_one_line(tmp_path):
+    endpoints = tmp_path / "endpoints.json"
+    endpoints.write_text(json.dumps({"contracts": {"Consortium": "0x" + "11" * 20}}))
+    result = _idfuse(
+        "indexer", "--rpc", "http://127.0.0.1:9", "--data-dir", str(tmp_path), "--endpoints", str(endpoints)
+    )
+    _one_line_failure(result, "PrefixRegistry")
