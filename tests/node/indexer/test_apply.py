@@ -10,6 +10,7 @@ from idfuse_node.indexer import schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import HandleRecord
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
+from idfuse_node.indexer.writer import rollback_to
 from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField, template_id
 from idfuse_sdk.identifiers import handle_key
 from tests.node.indexer.chainfixture import OTHER, OWNER, running_chain
@@ -46,6 +47,7 @@ def scenario(tmp_path_factory):
         chain.create(top, "b1", [V3])  # pins the batch-registered handle
         _status(chain, b, 2)  # 88.a.B suspended
         _status(chain, a, 2)  # 88.a suspended: the subtree's effective status comes from it
+        suspended_at = chain.ledger.head().block_number
         chain.prefix_call(
             OWNER,
             "setOperator(bytes32,address,bool)",
@@ -58,7 +60,7 @@ def scenario(tmp_path_factory):
         chain.prefix_call(OTHER, "acceptOwnership(bytes32)", ["bytes32"], [top])
         _status_other = chain.prefix_call  # the new owner of 88 sets its child's status
         _status_other(OTHER, "setStatus(bytes32,uint8)", ["bytes32", "uint8"], [a, 1])
-        yield chain, {"top": top, "a": a, "b": b}
+        yield chain, {"top": top, "a": a, "b": b, "suspended_at": suspended_at}
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +202,16 @@ def test_templates_and_counts(indexes, scenario):
     assert reader.handle_count(nodes["top"]) == 3
     assert sorted(h.suffix for h in reader.handles_under(nodes["top"], limit=100)) == ["b1", "b2", "x"]
     assert all(isinstance(h, HandleRecord) for h in reader.handles_under(nodes["top"], limit=100))
+
+
+def test_a_suspended_ancestor_sets_its_subtree_effective_status(scenario):
+    """The index as it was while 88.a was suspended (undo logs roll a per-block index back)."""
+    chain, nodes = scenario
+    store = MemoryIndexStore()
+    index_chain(chain.url, store, chain_binding(chain), finality_depth=10**6, use_finalized_tag=False)
+    rollback_to(store, nodes["suspended_at"])
+    reader = IndexReader(store)
+    a, b = reader.prefix(nodes["a"]), reader.prefix(nodes["b"])
+    assert (a.status, a.effective_status, a.effective_from) == ("suspended", "suspended", "88.a")
+    assert (b.status, b.effective_status, b.effective_from) == ("suspended", "suspended", "88.a")
+    assert reader.prefix(nodes["top"]).effective_status == "active"
