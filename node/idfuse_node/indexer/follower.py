@@ -54,6 +54,10 @@ DEFAULT_BATCH_BLOCKS: Final = 1_000
 """Final blocks one store write carries at most."""
 MAX_PENDING_KEYS: Final = 500_000
 """A final-blocks write is committed early once it holds this many changed keys."""
+RANGE_EVENTS: Final = 5_000
+"""Events a fetched range should hold, at the density seen so far."""
+FIRST_SPAN: Final = 8
+"""Blocks in the first range (the density is unknown); ranges grow at most fourfold a step."""
 PROGRESS_SECONDS: Final = 5.0
 IDLE_SECONDS: Final = 0.5
 MAX_RETRY_SECONDS: Final = 30.0
@@ -135,6 +139,7 @@ class Indexer:
         self._progress_counts = (0, 0)
         self._stop: threading.Event | None = None
         self._names: dict[bytes, str] = {}  # prefix names by node, for the applier
+        self._span = FIRST_SPAN
         self._bind()
 
     def _bind(self) -> None:
@@ -204,7 +209,7 @@ class Indexer:
     def _sync_range(self, start: int, head: int, final: int) -> None:
         """Index ``start``…``head``: one thread fetches and decodes the next range while this
         one applies and commits the current one (the endpoint and the store work in parallel)."""
-        ranges = self.source.ranges(start, head)
+        ranges = self._ranges(start, head)
         with ThreadPoolExecutor(1, thread_name_prefix="idfuse-indexer-fetch") as fetcher:
             pending = self._fetch_next(fetcher, ranges)
             while pending is not None:
@@ -219,9 +224,28 @@ class Indexer:
                 previous = self._stored_hash(fetched.first - 1) if fetched.first > 0 else None
                 if previous is not None and fetched.headers[0].parent_hash != previous:
                     raise _Reorg(fetched.first - 1, final)
+                self._learn_density(fetched)
                 pending = self._fetch_next(fetcher, ranges)
                 self._commit_blocks(fetched.headers, fetched.by_block, fetched.transactions, final)
                 self._progress(head)
+
+    def _ranges(self, start: int, head: int) -> Iterator[tuple[int, int]]:
+        """Consecutive ranges covering ``start``…``head``, each sized when it is taken: at most
+        the source's working ``eth_getLogs`` range, and about :data:`RANGE_EVENTS` events at
+        the density seen so far (so that fetching the next range overlaps applying this one,
+        and a range of dense blocks does not pile up in memory)."""
+        position = start
+        while position <= head:
+            span = max(1, min(self.source.range_size, self._span))
+            last = min(head, position + span - 1)
+            yield position, last
+            position = last + 1
+
+    def _learn_density(self, fetched: _Fetched) -> None:
+        blocks = len(fetched.headers)
+        events = sum(len(events) for events in fetched.by_block.values())
+        wanted = RANGE_EVENTS * blocks // max(events, 1)
+        self._span = max(1, min(wanted, self._span * 4))
 
     def _fetch_next(
         self, fetcher: ThreadPoolExecutor, ranges: Iterator[tuple[int, int]]
