@@ -25,9 +25,8 @@ def _relay_init_code(target: bytes) -> bytes:
         + bytes.fromhex("5af115602b57005b60006000fd")  # call(gas, target, ...); revert on failure
     )
     assert runtime.index(b"\x5b") == 0x2B
-    return (
-        bytes([0x60, len(runtime), 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3]) + b"\x00" + runtime
-    )
+    # codecopy(0, 11, len); return(0, len): the runtime follows these 11 bytes
+    return bytes([0x60, len(runtime), 0x80, 0x60, 0x0B, 0x60, 0x00, 0x39, 0x60, 0x00, 0xF3]) + runtime
 
 
 def test_a_relayed_batch_is_indexed_without_its_records(registry_chain):  # noqa: F811
