@@ -41,7 +41,6 @@ from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import is_address, to_canonical_address, to_checksum_address
-from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
@@ -49,6 +48,7 @@ from web3.types import TxParams, TxReceipt
 
 from idfuse_sdk.contracts.artifacts import load
 from idfuse_sdk.exceptions import DeployConnectionError, DeployError, DeployRevertError, ValidationError
+from idfuse_sdk.hashing import keccak
 
 __all__ = [
     "CALL_GAS",

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Self
 
-from eth_utils.crypto import keccak
-
 from idfuse_sdk.exceptions import EncodingError, ValidationError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.identifiers import decode_suffix, handle_key, validate_bytes32
 from idfuse_sdk.types import (
     DEFAULT_PERMISSIONS,

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from eth_utils.crypto import keccak
-
 from idfuse_sdk.encoding import BatchRecord, canonical_batch
 from idfuse_sdk.exceptions import ValidationError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.identifiers import validate_bytes32
 
 _LEAF = b"\x00"

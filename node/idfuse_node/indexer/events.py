@@ -25,16 +25,15 @@ from typing import Any, ClassVar, Final
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
-from eth_hash.auto import keccak as _keccak
 from eth_utils.abi import collapse_if_tuple, event_abi_to_log_topic, function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from idfuse_node.exceptions import BatchCalldataUnavailableError, EventDecodeError
 from idfuse_node.indexer.source import RawLog, checksum
 from idfuse_sdk.contracts.artifacts import load
 from idfuse_sdk.encoding import BatchEntry, HandleValue, TemplateField, decode_batch_entries, decode_values
 from idfuse_sdk.exceptions import IdfuseError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.identifiers import validate_suffix
 
 REGISTER_BATCH: Final = "registerBatch(bytes32,bytes)"
@@ -292,7 +291,7 @@ def _written(cls: type[IdentifierCreated] | type[IdentifierUpdated]) -> Callable
             version=args["version"],
             commitment=args["commitment"],
         )
-        if _keccak(event.template + encoding) != event.commitment:
+        if keccak(event.template + encoding) != event.commitment:
             raise ValueError("its commitment is not keccak(template ‖ values)")
         _check_key(event.handle_key, event.prefix_node, event.suffix)
         return event
@@ -301,8 +300,8 @@ def _written(cls: type[IdentifierCreated] | type[IdentifierUpdated]) -> Callable
 
 
 def _check_key(key: bytes, node: bytes, suffix: str) -> None:
-    # identifiers.handle_key, with eth_hash's keccak called directly (this runs per event).
-    if _keccak(node + _keccak(validate_suffix(suffix).encode("utf-8"))) != key:
+    # identifiers.handle_key, inlined (this runs per event).
+    if keccak(node + keccak(validate_suffix(suffix).encode("utf-8"))) != key:
         raise ValueError("its handle key is not keccak(prefixNode ‖ keccak(suffix))")
 
 

@@ -22,10 +22,10 @@ import rlp  # type: ignore[import-untyped]
 from eth.abc import BlockAPI
 from eth_keys.datatypes import PrivateKey, Signature
 from eth_keys.exceptions import BadSignature
-from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as KeysValidationError
 
 from idfuse_node.exceptions import ConsensusError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.qbft import (
     QbftExtraData,
     block_hash,

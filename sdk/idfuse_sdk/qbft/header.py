@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import rlp  # type: ignore[import-untyped]
-from eth_utils.crypto import keccak
 
 from idfuse_sdk.exceptions import QbftHeaderError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.qbft.extradata import QbftExtraData
 
 MIX_HASH: Final = bytes.fromhex("63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365")

@@ -8,7 +8,6 @@ from typing import Any, Final
 import rlp  # type: ignore[import-untyped]
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.rlp.accounts import Account
-from eth_utils.crypto import keccak
 from trie.hexary import HexaryTrie
 
 from idfuse_node.rpc import params as p
@@ -16,6 +15,7 @@ from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import invalid_params
 from idfuse_node.rpc.format import h, q
 from idfuse_node.rpc.methods import Handler
+from idfuse_sdk.hashing import keccak
 
 MAX_STORAGE_KEYS: Final = 1024
 
