@@ -8,12 +8,12 @@ Exactly the rules of docs/data-model.md ("Prefixes", "Handles"); ``PrefixRegistr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
-from eth_utils.crypto import keccak
-
 from idfuse_sdk.exceptions import ValidationError
+from idfuse_sdk.hashing import keccak
 from idfuse_sdk.types import (
     MAX_LABEL_BYTES,
     MAX_PREFIX_BYTES,
@@ -24,6 +24,9 @@ from idfuse_sdk.types import (
     Node,
     Prefix,
 )
+
+PREFIX_CACHE_SIZE = 4096
+"""Valid prefixes (and their node ids) remembered, per process."""
 
 _LABEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
@@ -118,7 +121,13 @@ def validate_prefix(value: str, title: str = "prefix") -> Prefix:
     :return: ``value`` unchanged (case preserved), typed as :data:`Prefix`.
     :raises ValidationError: The prefix is empty or too long, or a label breaks the label rule.
     """
-    prefix = _require_str(value, title)
+    return _validated_prefix(_require_str(value, title), title)
+
+
+@functools.lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def _validated_prefix(prefix: str, title: str) -> Prefix:
+    # Cached: a resolver or a batch checks the same few prefixes over and over (refusals raise,
+    # so only valid prefixes are remembered).
     if not prefix:
         raise ValidationError(f"{title} must not be empty")
     length = _utf8_length(prefix)
@@ -281,6 +290,11 @@ def prefix_node(prefix: str) -> Node:
     """
     if prefix == "":
         return Node(ZERO32)
+    return _prefix_node(_require_str(prefix, "prefix"))
+
+
+@functools.lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def _prefix_node(prefix: str) -> Node:
     node = ZERO32
     for label in normalise_prefix(prefix).split("."):
         node = keccak(node + keccak(label.encode("ascii")))
