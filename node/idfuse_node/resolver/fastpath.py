@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from idfuse_node.resolver.answers import Answer, error_answer
@@ -66,9 +67,8 @@ class FastPath:
             and len(path) > len(_PREFIX)
         ):
             scope[ROUTE_KEY] = ROUTE
-            headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
             answer = await self.handles.get_handle(
-                path[len(_PREFIX) :], "", path.decode("latin-1"), query_string, headers
+                path[len(_PREFIX) :], "", path.decode("latin-1"), query_string, Headers(scope=scope)
             )
             await send_answer(send, answer)
             return

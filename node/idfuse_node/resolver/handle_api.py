@@ -8,6 +8,7 @@ document them in OpenAPI) serve exactly the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from idfuse_node.resolver.answers import Answer, error_answer
@@ -68,7 +69,7 @@ class HandleAPI:
         decoded: str,
         raw_path: str,
         query_string: bytes,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
     ) -> Answer:
         """``GET /api/handles/{handle}``: ``raw_handle`` is the path after ``/api/handles/`` as
         received (percent-decoded here, once), or None when only the server-decoded ``decoded`` is
@@ -86,7 +87,7 @@ class HandleAPI:
             return await self.refer_or_fail(error, query.follow, path_and_query, headers)
 
     async def refer_or_fail(
-        self, error: ResolverHTTPError, follow: bool, path_and_query: str, headers: dict[str, str]
+        self, error: ResolverHTTPError, follow: bool, path_and_query: str, headers: Mapping[str, str]
     ) -> Answer:
         """Follow a referral when asked to (and possible), else render the error."""
         if follow and error.referral is not None and error.referral.resolvers:
@@ -100,7 +101,7 @@ class HandleAPI:
             return Answer(relayed.status, relayed.body, relayed.headers, media)
         return error_answer(error, path_and_query)
 
-    async def list_handles(self, raw_path: str, query_string: bytes, headers: dict[str, str]) -> Answer:
+    async def list_handles(self, raw_path: str, query_string: bytes, headers: Mapping[str, str]) -> Answer:
         """``GET /api/handles?prefix=P&page=N&pageSize=M``: the prefix's live handles, a page."""
         path_and_query = target(raw_path, query_string)
         follow = False

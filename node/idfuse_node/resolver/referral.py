@@ -11,6 +11,7 @@ count too high). The answer of the resolver asked is relayed unchanged.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -65,7 +66,7 @@ class Follower:
         return self._client
 
     async def follow(
-        self, referral: Referral, path_and_query: str, headers: dict[str, str], self_url: str | None
+        self, referral: Referral, path_and_query: str, headers: Mapping[str, str], self_url: str | None
     ) -> Relayed:
         """Ask the referral's resolvers in order for ``path_and_query``; relay the first answer.
 
