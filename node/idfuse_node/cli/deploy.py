@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import typer
 from eth_account.signers.local import LocalAccount
 
+from idfuse_node.cli.common import fail
 from idfuse_node.datadir import ENDPOINTS_FILE, read_endpoints, update_endpoints
 from idfuse_node.exceptions import EndpointsNotFoundError, IdfuseNodeError
 from idfuse_sdk.deploy import DEFAULT_ORGANISATION, DEFAULT_VOTING_PERIOD, DeployResult, deploy_registries
@@ -56,11 +57,6 @@ MEMBERS_OPTION = typer.Option(
 OUT_OPTION = typer.Option(Path(ENDPOINTS_FILE), "--out", metavar="FILE", help="The endpoints file to write.")
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 def deploy_command(
     rpc: str = typer.Option(..., "--rpc", metavar="URL", help="The chain's JSON-RPC URL (http or https)."),
     keystore: Path | None = KEYSTORE_OPTION,
@@ -93,7 +89,7 @@ def deploy_command(
 ) -> None:
     parts = urlsplit(rpc)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise _fail(f"--rpc must be an http:// or https:// URL, not {rpc!r}")
+        raise fail(f"--rpc must be an http:// or https:// URL, not {rpc!r}")
     _check_out(out, force)
     try:
         account = _load_account(keystore, password_file, key_env)
@@ -108,15 +104,15 @@ def deploy_command(
     except typer.Exit:
         raise
     except (IdfuseError, IdfuseNodeError, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except Exception as error:  # a bug: still one line for the user, the trace in the log
         log.debug("unexpected failure", exc_info=True)
-        raise _fail(f"unexpected {type(error).__name__}: {error}") from None
+        raise fail(f"unexpected {type(error).__name__}: {error}") from None
     _report(result, rpc, out, as_json)
     try:
         update_endpoints(out, rpc_url=rpc, chain_id=result.chain_id, contracts=dict(result.contracts))
     except (IdfuseNodeError, OSError) as error:
-        raise _fail(f"deployed, but cannot write {out}: {error}") from None
+        raise fail(f"deployed, but cannot write {out}: {error}") from None
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -126,9 +122,9 @@ def _check_out(out: Path, force: bool) -> None:
     except EndpointsNotFoundError:
         return
     except (IdfuseNodeError, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if existing.get("contracts") and not force:
-        raise _fail(
+        raise fail(
             f"{out} already names contracts (chain id {existing.get('chain_id', '?')}); "
             "pass --force to deploy a new set, or choose another --out"
         )
@@ -136,13 +132,13 @@ def _check_out(out: Path, force: bool) -> None:
 
 def _load_account(keystore: Path | None, password_file: Path | None, key_env: str | None) -> LocalAccount:
     if key_env is not None and (keystore is not None or password_file is not None):
-        raise _fail("give either --key-env or --keystore with --password-file, not both")
+        raise fail("give either --key-env or --keystore with --password-file, not both")
     if key_env is not None:
         return load_key_from_env(key_env)
     if keystore is None and password_file is None:
-        raise _fail("no deployer key: give --keystore FILE --password-file FILE, or --key-env VAR")
+        raise fail("no deployer key: give --keystore FILE --password-file FILE, or --key-env VAR")
     if keystore is None or password_file is None:
-        raise _fail("--keystore and --password-file go together")
+        raise fail("--keystore and --password-file go together")
     return load_key(keystore, read_password_file(password_file))
 
 

@@ -10,14 +10,13 @@ stderr and exit code 1.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Final
 
 import typer
 
+from idfuse_node.cli.common import fail, stop_on_signal
 from idfuse_node.datadir import DataDir, read_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 
@@ -48,11 +47,6 @@ ENDPOINTS_OPTION = typer.Option(
 )
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 def indexer_command(
     rpc: str = typer.Option(..., "--rpc", metavar="URL", help="The chain's JSON-RPC URL."),
     data_dir: Path = DATA_DIR_OPTION,
@@ -80,7 +74,7 @@ def indexer_command(
     """Index the chain at --rpc into DIR/index until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
-    stop = _stop_on_signal()
+    stop = stop_on_signal(log)
     directory = DataDir(data_dir)
     try:
         _run(
@@ -94,10 +88,10 @@ def indexer_command(
     except typer.Exit:
         raise
     except (IdfuseNodeError, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except Exception as error:  # a bug: still one line for the user, the trace in the log
         log.debug("unexpected failure", exc_info=True)
-        raise _fail(f"unexpected {type(error).__name__}: {error}") from None
+        raise fail(f"unexpected {type(error).__name__}: {error}") from None
 
 
 def _run(
@@ -116,7 +110,7 @@ def _run(
     contracts = dict(read_endpoints(endpoints).get("contracts", {}))
     missing = [name for name in INDEXED_CONTRACTS if name not in contracts]
     if missing:
-        raise _fail(f"{endpoints} names no address for {', '.join(missing)}")
+        raise fail(f"{endpoints} names no address for {', '.join(missing)}")
     directory.ensure()
     with ChainSource(rpc) as source:
         binding = ChainBinding(source.chain_id(), contracts)
@@ -137,19 +131,6 @@ def _run(
             indexer.run(stop)
             checkpoint = indexer.checkpoint()
     typer.echo(f"indexer stopped at block {-1 if checkpoint is None else checkpoint.number}")
-
-
-def _stop_on_signal() -> threading.Event:
-    """An event that SIGTERM and SIGINT (Ctrl-C) set from now on."""
-    stop = threading.Event()
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
-    return stop
 
 
 def register(root: typer.Typer) -> None:

@@ -8,17 +8,16 @@ until SIGTERM or Ctrl-C. Every failure the user can fix is one line on stderr an
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Final
 
 import typer
 from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
+from idfuse_node.cli.common import fail, stop_on_signal
 from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
@@ -41,11 +40,6 @@ app = typer.Typer(
 )
 
 DATA_DIR_OPTION = typer.Option(..., "--data-dir", help="The node's data directory.")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def init_data_dir(data_dir: DataDir, *, chain_id: int, block_period: int) -> tuple[str, str]:
@@ -76,11 +70,11 @@ def init_data_dir(data_dir: DataDir, *, chain_id: int, block_period: int) -> tup
 
 def _init(data_dir: DataDir, chain_id: int, block_period: int) -> None:
     if not data_dir.is_empty():
-        raise _fail(f"{data_dir.root} is not empty; refusing to initialise it (pick another --data-dir)")
+        raise fail(f"{data_dir.root} is not empty; refusing to initialise it (pick another --data-dir)")
     try:
         validator, dev = init_data_dir(data_dir, chain_id=chain_id, block_period=block_period)
     except (IdfuseNodeError, KeystoreError, OSError) as error:
-        raise _fail(f"cannot initialise {data_dir.root}: {error}") from None
+        raise fail(f"cannot initialise {data_dir.root}: {error}") from None
     typer.echo(f"initialised {data_dir.root} (chain id {chain_id})")
     typer.echo(f"validator    {to_checksum_address(validator)}")
     typer.echo(f"dev account  {to_checksum_address(dev)}")
@@ -112,21 +106,21 @@ def start_command(
 ) -> None:
     """Run the ledger in DIR (initialising an empty DIR first) until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = _stop_on_signal()  # from here on, Ctrl-C or SIGTERM stops the node once it is up
+    stop = stop_on_signal(log)  # from here on, Ctrl-C or SIGTERM stops the node once it is up
     directory = DataDir(data_dir)
     if directory.is_empty():
         _init(directory, chain_id, 1)
     elif not directory.genesis.exists():
-        raise _fail(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
+        raise fail(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
     try:
         _run(directory, host, rpc_port, block_period, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, KeystoreError, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except Exception as error:  # a bug: still one line for the user, the trace in the log
         log.debug("unexpected failure", exc_info=True)
-        raise _fail(f"unexpected {type(error).__name__}: {error}") from None
+        raise fail(f"unexpected {type(error).__name__}: {error}") from None
 
 
 def _run(directory: DataDir, host: str, port: int, block_period: float | None, stop: threading.Event) -> None:
@@ -153,7 +147,7 @@ def _run(directory: DataDir, host: str, port: int, block_period: float | None, s
         try:
             server.start()
         except RuntimeError as error:
-            raise _fail(f"{error} (is the port in use?)") from None
+            raise fail(f"{error} (is the port in use?)") from None
         producer.start()
         try:
             named: dict[str, str] = {
@@ -184,19 +178,6 @@ def _run(directory: DataDir, host: str, port: int, block_period: float | None, s
     finally:
         ledger.close()
     typer.echo("ledger stopped")
-
-
-def _stop_on_signal() -> threading.Event:
-    """An event that SIGTERM and SIGINT (Ctrl-C) set from now on."""
-    stop = threading.Event()
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
-    return stop
 
 
 def register(root: typer.Typer) -> None:

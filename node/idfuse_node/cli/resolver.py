@@ -8,24 +8,18 @@ is one line on stderr and exit code 1.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 
 import typer
 
+from idfuse_node.cli.common import fail, stop_on_signal
 from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 
 __all__ = ["register", "serve_command"]
 
 log = logging.getLogger("idfuse.resolver")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def serve_command(
@@ -35,16 +29,16 @@ def serve_command(
 ) -> None:
     """Serve DIR/index: the Handle REST API, /v1, /health and /metrics, until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = _stop_on_signal()
+    stop = stop_on_signal(log)
     directory = DataDir(data_dir)
     if not directory.index_db.is_dir():
-        raise _fail(f"{directory.index_db} does not exist: run the indexer on {directory.root} first")
+        raise fail(f"{directory.index_db} does not exist: run the indexer on {directory.root} first")
     try:
         _run(directory, host, port, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _run(directory: DataDir, host: str, port: int, stop: threading.Event) -> None:
@@ -58,7 +52,7 @@ def _run(directory: DataDir, host: str, port: int, stop: threading.Event) -> Non
         try:
             server.start()
         except RuntimeError as error:
-            raise _fail(f"{error} (is the port in use?)") from None
+            raise fail(f"{error} (is the port in use?)") from None
         try:
             update_endpoints(directory.endpoints, resolver_url=server.url)
             typer.echo(f"resolver running: {server.url} (index {directory.index_db})")
@@ -70,19 +64,6 @@ def _run(directory: DataDir, host: str, port: int, stop: threading.Event) -> Non
     finally:
         store.close()
     typer.echo("resolver stopped")
-
-
-def _stop_on_signal() -> threading.Event:
-    """An event that SIGTERM and SIGINT (Ctrl-C) set from now on."""
-    stop = threading.Event()
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
-    return stop
 
 
 def register(root: typer.Typer) -> None:
