@@ -74,6 +74,10 @@ class HandleAPI:
         """``GET /api/handles/{handle}``: ``raw_handle`` is the path after ``/api/handles/`` as
         received (percent-decoded here, once), or None when only the server-decoded ``decoded`` is
         known."""
+        if raw_handle is not None and not query_string:
+            cached = self.lookup.cached_answer(raw_handle)
+            if cached is not None:
+                return Answer(200, cached)
         path_and_query = target(raw_path, query_string)
         query = HandleQuery()
         try:
@@ -81,7 +85,7 @@ class HandleAPI:
             text = decoded if raw_handle is None else percent_decode(raw_handle, "the handle")
             query = parse_handle_query(parse_query(query_string, self.settings))
             prefix, suffix = parse_handle_text(text)
-            status, body = self.lookup.handle_answer(text, prefix, suffix, query)
+            status, body = self.lookup.handle_answer(text, prefix, suffix, query, raw_handle)
             return Answer(status, body)
         except ResolverHTTPError as error:
             return await self.refer_or_fail(error, query.follow, path_and_query, headers)

@@ -45,6 +45,32 @@ def normalise_url(url: str) -> str:
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
 
 
+def _record_key(prefix: PrefixRecord, suffix: str) -> bytes:
+    """The index key of the handle ``suffix`` under ``prefix``."""
+    return schema.handle_record_key(handle_key(bytes.fromhex(prefix.node[2:]), suffix))
+
+
+class _Answers:
+    """Rendered answers of unfiltered resolutions at one checkpoint: by handle text, the
+    record's key, the stored bytes they were rendered from and the JSON body; and the texts by
+    the path as received. Bounded: emptied when full."""
+
+    __slots__ = ("at", "by_raw", "by_text")
+
+    def __init__(self, at: Checkpoint | None) -> None:
+        self.at = at
+        self.by_text: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self.by_raw: dict[bytes, str] = {}
+
+    def remember(self, text: str, raw: bytes | None, entry: tuple[bytes, bytes, bytes]) -> None:
+        if len(self.by_text) >= MAX_CACHED_ANSWERS:
+            self.by_text.clear()
+            self.by_raw.clear()
+        self.by_text[text] = entry
+        if raw is not None:
+            self.by_raw[raw] = text
+
+
 @dataclass(frozen=True, slots=True)
 class Referral:
     """Where a prefix's handles live instead: other resolvers, and the chain and registry."""
@@ -91,8 +117,7 @@ class Lookup:
         self._at_raw: bytes | None = None
         self._at_json: dict[str, Any] | None = None
         self._prefixes: dict[str, PrefixState] = {}
-        self._answers: tuple[Checkpoint | None, dict[str, tuple[bytes, bytes]]] = (None, {})
-        """The checkpoint the rendered answers were made at, and they by handle text."""
+        self._answers: _Answers = _Answers(None)
         self._registries: frozenset[str] = frozenset()
         self._chain_id: int | None = None
 
@@ -101,7 +126,7 @@ class Lookup:
         self._self_url = normalise_url(url)
         with self._lock:
             self._prefixes = {}
-            self._answers = (self._at, {})
+            self._answers = _Answers(self._at)
 
     @property
     def resolver_url(self) -> str | None:
@@ -120,7 +145,7 @@ class Lookup:
                 self._at_raw = raw
                 self._at_json = render.checkpoint_json(checkpoint)
                 self._prefixes = {}
-                self._answers = (checkpoint, {})
+                self._answers = _Answers(checkpoint)
                 if chain is not None:
                     self._chain_id = chain.chain_id
                     self._registries = frozenset(address.lower() for address in chain.contracts.values())
@@ -192,8 +217,7 @@ class Lookup:
         return self._live(text, None if raw is None else HandleRecord.from_bytes(raw), checkpoint)
 
     def _handle_bytes(self, prefix: PrefixRecord, suffix: str) -> bytes | None:
-        key = handle_key(bytes.fromhex(prefix.node[2:]), suffix)
-        return self.reader.store.get(schema.handle_record_key(key))
+        return self.reader.store.get(_record_key(prefix, suffix))
 
     def _live(self, text: str, record: HandleRecord | None, checkpoint: Checkpoint | None) -> HandleRecord:
         if record is None or record.deleted:
@@ -204,8 +228,11 @@ class Lookup:
             raise ResolverHTTPError(404, RC_HANDLE_NOT_FOUND, why, **extra)
         return record
 
-    def handle_answer(self, text: str, prefix: Prefix, suffix: str, query: HandleQuery) -> tuple[int, bytes]:
-        """The Handle REST answer for ``GET /api/handles/{text}`` (status and JSON body).
+    def handle_answer(
+        self, text: str, prefix: Prefix, suffix: str, query: HandleQuery, raw: bytes | None = None
+    ) -> tuple[int, bytes]:
+        """The Handle REST answer for ``GET /api/handles/{text}`` (status and JSON body); ``raw``
+        is the path's handle as received, remembered for :meth:`cached_answer`.
 
         :raises ResolverHTTPError: not found, unavailable or referred.
         """
@@ -216,22 +243,35 @@ class Lookup:
             error.extra.setdefault("handle", text)
             raise
         assert state.record is not None
-        raw = self._handle_bytes(state.record, suffix)
-        at, answers = self._answers
-        cacheable = raw is not None and at is checkpoint and not query.types and not query.indexes
+        key = _record_key(state.record, suffix)
+        stored = self.reader.store.get(key)
+        answers = self._answers
+        cacheable = stored is not None and answers.at is checkpoint and not query.types and not query.indexes
         if cacheable:
-            cached = answers.get(text)
-            if cached is not None and cached[0] == raw:
-                return 200, cached[1]
-        record = self._live(text, None if raw is None else HandleRecord.from_bytes(raw), checkpoint)
+            cached = answers.by_text.get(text)
+            if cached is not None and cached[1] == stored:
+                return 200, cached[2]
+        record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
         status, document = self._render(text, record, state, checkpoint, query)
         body = render.dumps(document)
         if cacheable:
-            assert raw is not None
-            if len(answers) >= MAX_CACHED_ANSWERS:
-                answers.clear()
-            answers[text] = (raw, body)
+            assert stored is not None
+            answers.remember(text, raw, (key, stored, body))
         return status, body
+
+    def cached_answer(self, raw: bytes) -> bytes | None:
+        """The answer last rendered for the unfiltered ``GET /api/handles/{raw}`` (the path's
+        handle as received), if the checkpoint has not moved and the handle's stored record is
+        unchanged (it is read again); otherwise None, and the caller resolves as usual."""
+        checkpoint = self.checkpoint()
+        answers = self._answers
+        if answers.at is not checkpoint:
+            return None
+        text = answers.by_raw.get(raw)
+        cached = None if text is None else answers.by_text.get(text)
+        if cached is None or self.reader.store.get(cached[0]) != cached[1]:
+            return None
+        return cached[2]
 
     def _render(
         self,

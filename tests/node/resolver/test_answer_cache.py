@@ -102,3 +102,22 @@ def test_a_deleted_handle_is_not_served_from_the_cache(moving):
     gone = http.get(HANDLE)
     assert gone.status_code == 404
     assert gone.json()["message"] == "handle was deleted"
+
+
+def test_every_spelling_of_a_handle_follows_a_change(moving):
+    store, http = moving
+    spellings = [HANDLE, "/api/handles/88.200/PN%2D0001", "/api/handles/88%2E200/PN-0001"]
+    for _ in range(2):  # the second round answers from the cache
+        answers = [http.get(path) for path in spellings]
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.content for a in answers}) == 1
+    writer = _block(store, 4)
+    record = writer.get_record(_handle_key(), HandleRecord)
+    assert record is not None
+    changed = (value(1, "URL", b"https://example.com/moved", block=4),)
+    writer.put_record(
+        _handle_key(), dataclasses.replace(record, values=changed, version=2, provenance=prov(4))
+    )
+    writer.commit()
+    for path in reversed(spellings):
+        assert http.get(path).json()["values"][0]["data"]["value"] == "https://example.com/moved"
