@@ -57,6 +57,7 @@ __all__ = [
     "DevAccountEndpoint",
     "Endpoints",
     "create_account",
+    "default_data_dir",
     "new_password",
     "read_endpoints",
     "update_endpoints",
@@ -64,6 +65,16 @@ __all__ = [
 
 ENDPOINTS_FILE: Final = "endpoints.json"
 _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory of ``idfuse node start``: ``$IDFUSE_DATA_DIR`` when set,
+    else ``$XDG_DATA_HOME/idfuse/node`` (``~/.local/share/idfuse/node`` by default)."""
+    explicit = os.environ.get("IDFUSE_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "idfuse" / "node"
 
 
 def new_password() -> str:

@@ -269,3 +269,22 @@ class BatchCalldataUnavailableError(IndexerError):
 
     def __reduce__(self) -> "tuple[type[BatchCalldataUnavailableError], tuple[int, bytes, str]]":
         return (type(self), (self.batch_id, self.tx_hash, self.reason))
+
+
+class ServiceStartError(IdfuseNodeError):
+    """An HTTP server of the node (JSON-RPC, resolver) did not start: most often its port is
+    taken by another process.
+
+    Raised by :class:`idfuse_node.ledger.service.LedgerService` and
+    :class:`idfuse_node.fusion.node.FusionNode`; whatever had started is stopped again. Fix:
+    stop the other process or pick another port (0: any free port).
+    """
+
+
+class NodeNotRunningError(IdfuseNodeError):
+    """No node answers at the URLs a data directory's ``endpoints.json`` names (or there is no
+    such file).
+
+    Raised by :func:`idfuse_node.fusion.status.node_status`. Fix: start the node
+    (``idfuse node start``) or point at its ``--data-dir``.
+    """

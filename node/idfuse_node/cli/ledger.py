@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Final
 
 import typer
-from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
 from idfuse_node.cli.common import fail, stop_on_signal
@@ -22,12 +20,10 @@ from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
 
-__all__ = ["DEFAULT_CHAIN_ID", "app", "init_data_dir", "register"]
+__all__ = ["DEFAULT_CHAIN_ID", "app", "initialise", "register"]
 
 DEFAULT_CHAIN_ID: Final = 1337
-FUNDING_WEI: Final = 10**6 * 10**18
-"""What the genesis gives the development account and the validator: a million ether."""
-GAS_LIMIT: Final = 1_000_000_000
+"""The chain id of a data directory initialised without ``--chain-id``."""
 
 log = logging.getLogger("idfuse.ledger")
 
@@ -42,33 +38,12 @@ app = typer.Typer(
 DATA_DIR_OPTION = typer.Option(..., "--data-dir", help="The node's data directory.")
 
 
-def init_data_dir(data_dir: DataDir, *, chain_id: int, block_period: int) -> tuple[str, str]:
-    """Write a fresh genesis and the validator and development accounts into ``data_dir``.
-
-    Returns (validator address, development account address).
-
-    :raises GenesisError: ``chain_id`` or ``block_period`` is out of range.
-    :raises KeystoreError, OSError: a file could not be written.
+def initialise(data_dir: DataDir, chain_id: int, block_period: int) -> None:
+    """Initialise the empty ``data_dir`` (genesis, validator and development accounts) and say
+    so on stdout; a failure is one line on stderr (the :class:`typer.Exit` raised).
     """
-    from idfuse_node.ledger.genesis import GenesisConfig
+    from idfuse_node.ledger.service import init_data_dir
 
-    data_dir.ensure()
-    validator = data_dir.create_validator_account()
-    dev = data_dir.create_dev_account()
-    genesis = GenesisConfig(
-        chain_id=chain_id,
-        validators=(bytes.fromhex(validator[2:]),),
-        alloc={bytes.fromhex(validator[2:]): FUNDING_WEI, bytes.fromhex(dev[2:]): FUNDING_WEI},
-        gas_limit=GAS_LIMIT,
-        block_period_seconds=block_period,
-        timestamp=int(time.time()),
-    )
-    genesis.save(data_dir.genesis)
-    data_dir.genesis.chmod(0o600)
-    return validator, dev
-
-
-def _init(data_dir: DataDir, chain_id: int, block_period: int) -> None:
     if not data_dir.is_empty():
         raise fail(f"{data_dir.root} is not empty; refusing to initialise it (pick another --data-dir)")
     try:
@@ -87,7 +62,7 @@ def init_command(
     block_period: int = typer.Option(1, "--block-period", min=1, help="Seconds between blocks (genesis)."),
 ) -> None:
     """Create a genesis, a validator key and a funded development account in an empty directory."""
-    _init(DataDir(data_dir), chain_id, block_period)
+    initialise(DataDir(data_dir), chain_id, block_period)
 
 
 @app.command("start")
@@ -109,7 +84,7 @@ def start_command(
     stop = stop_on_signal(log)  # from here on, Ctrl-C or SIGTERM stops the node once it is up
     directory = DataDir(data_dir)
     if directory.is_empty():
-        _init(directory, chain_id, 1)
+        initialise(directory, chain_id, 1)
     elif not directory.genesis.exists():
         raise fail(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
     try:
@@ -124,59 +99,25 @@ def start_command(
 
 
 def _run(directory: DataDir, host: str, port: int, block_period: float | None, stop: threading.Event) -> None:
-    from idfuse_node.ledger.bootstrap import bootstrap_registries
-    from idfuse_node.ledger.chain import Ledger
-    from idfuse_node.ledger.genesis import GenesisConfig
-    from idfuse_node.ledger.producer import BlockProducer
-    from idfuse_node.ledger.txpool import TxPool
-    from idfuse_node.rpc import RpcContext, RpcServer
+    from idfuse_node.ledger.service import LedgerService
 
-    genesis = GenesisConfig.load(directory.genesis)
-    validator_key = PrivateKey(bytes(directory.load_validator_account().key))
-    dev_address = directory.load_dev_account().address
-    log.info("opening the chain in %s", directory.chain_db)
-    ledger = Ledger.open(directory.root, genesis, validator_key)
+    service = LedgerService(directory, host=host, port=port, block_period=block_period)
+    service.start()
     try:
-        contracts = bootstrap_registries(ledger, validator_key, [bytes.fromhex(dev_address[2:])])
-        log.info("registry contracts ready at block %d", ledger.head().block_number)
-        context = RpcContext(ledger)
-        pool = TxPool(ledger, contracts["Consortium"])
-        context.pool = pool
-        producer = BlockProducer(ledger, pool, block_period, lock=context.lock)
-        server = RpcServer(context, host=host, port=port)
-        try:
-            server.start()
-        except RuntimeError as error:
-            raise fail(f"{error} (is the port in use?)") from None
-        producer.start()
-        try:
-            named: dict[str, str] = {
-                name: to_checksum_address(address) for name, address in contracts.items()
-            }
-            update_endpoints(
-                directory.endpoints,
-                rpc_url=server.url,
-                chain_id=genesis.chain_id,
-                contracts=named,
-                dev_account=directory.dev_account_endpoint(dev_address),
-            )
-            typer.echo(
-                f"ledger running: chain id {genesis.chain_id}, head block {ledger.head().block_number}"
-            )
-            typer.echo(f"JSON-RPC            {server.url}")
-            for name, address in named.items():
-                typer.echo(f"{name:20} {address}")
-            typer.echo(f"dev account         {dev_address} (keystore {directory.dev_keystore})")
-            typer.echo(f"endpoints           {directory.endpoints}")
-            typer.echo("stop with Ctrl-C or SIGTERM")
-            while not stop.wait(0.5):
-                pass
-            log.info("shutting down")
-        finally:
-            producer.stop()
-            server.stop()
+        update_endpoints(directory.endpoints, **service.endpoints())
+        head = service.head_number()
+        typer.echo(f"ledger running: chain id {service.chain_id}, head block {head}")
+        typer.echo(f"JSON-RPC            {service.url}")
+        for name, address in service.contracts.items():
+            typer.echo(f"{name:20} {address}")
+        typer.echo(f"dev account         {service.dev_address} (keystore {directory.dev_keystore})")
+        typer.echo(f"endpoints           {directory.endpoints}")
+        typer.echo("stop with Ctrl-C or SIGTERM")
+        while not stop.wait(0.5):
+            pass
+        log.info("shutting down")
     finally:
-        ledger.close()
+        service.stop()
     typer.echo("ledger stopped")
 
 

@@ -74,6 +74,7 @@ NODE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("deploy", "idfuse_node.cli.deploy"),
     ("indexer", "idfuse_node.cli.indexer"),
     ("resolver", "idfuse_node.cli.resolver"),
+    ("node", "idfuse_node.cli.node"),
 )
 """(command, module) of every node command; each module's ``register(app)`` adds its command
 or group to ``app`` and imports py-evm, LevelDB and the like lazily, when a command runs."""

@@ -1,0 +1,145 @@
+"""``idfuse node``: run a fusion node (ledger, indexer and resolver in one process) and ask a
+running one how it is doing.
+
+``start`` initialises an empty data directory, serves JSON-RPC and the resolver until SIGTERM
+or Ctrl-C and writes both URLs into ``DIR/endpoints.json``; ``status`` reads that file and asks
+the node over HTTP. Every failure the user can fix is one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import typer
+
+from idfuse_node.cli.common import fail, stop_on_signal
+from idfuse_node.cli.ledger import DEFAULT_CHAIN_ID
+from idfuse_node.datadir import DataDir, default_data_dir
+from idfuse_node.exceptions import IdfuseNodeError
+from idfuse_sdk.exceptions import KeystoreError
+
+__all__ = ["app", "register"]
+
+log = logging.getLogger("idfuse.node")
+
+app = typer.Typer(
+    name="node",
+    help="Run a fusion node: the ledger, the indexer and the resolver in one process.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DATA_DIR_OPTION = typer.Option(
+    None,
+    "--data-dir",
+    metavar="DIR",
+    help="The node's data directory (default: $IDFUSE_DATA_DIR or ~/.local/share/idfuse/node).",
+)
+
+
+@app.command("start")
+def start_command(
+    data_dir: Path | None = DATA_DIR_OPTION,
+    rpc_port: int = typer.Option(8545, "--rpc-port", min=0, max=65535, help="JSON-RPC port (0: any free)."),
+    resolver_port: int = typer.Option(
+        8080, "--resolver-port", min=0, max=65535, help="Resolver port (0: any free)."
+    ),
+    chain_id: int = typer.Option(
+        DEFAULT_CHAIN_ID, "--chain-id", min=1, help="Chain id if DIR is initialised now."
+    ),
+    block_period: float | None = typer.Option(
+        None, "--block-period", min=0.01, help="Seconds between blocks; by default the genesis period."
+    ),
+) -> None:
+    """Run the ledger, the indexer and the resolver of DIR on 127.0.0.1 until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per indexer request
+    stop = stop_on_signal(log)
+    directory = DataDir(data_dir or default_data_dir())
+    try:
+        _run(directory, (rpc_port, resolver_port), chain_id, block_period, stop)
+    except typer.Exit:
+        raise
+    except (IdfuseNodeError, KeystoreError, OSError) as error:
+        raise fail(str(error)) from None
+    except Exception as error:  # a bug: still one line for the user, the trace in the log
+        log.debug("unexpected failure", exc_info=True)
+        raise fail(f"unexpected {type(error).__name__}: {error}") from None
+
+
+def _run(
+    directory: DataDir,
+    ports: tuple[int, int],
+    chain_id: int,
+    block_period: float | None,
+    stop: threading.Event,
+) -> None:
+    from idfuse_node.fusion import FusionNode
+
+    node = FusionNode(
+        directory, rpc_port=ports[0], resolver_port=ports[1], chain_id=chain_id, block_period=block_period
+    )
+    endpoints = node.start()
+    failure: IdfuseNodeError | None = None
+    try:
+        if node.initialised:
+            typer.echo(f"initialised {directory.root} (chain id {chain_id})")
+        head = node.ledger.head_number()
+        typer.echo(f"node running: chain id {node.ledger.chain_id}, head block {head}")
+        typer.echo(f"JSON-RPC            {endpoints['rpc_url']}")
+        typer.echo(f"resolver            {node.resolver_url}")
+        typer.echo(f"dev account         {node.ledger.dev_address} (keystore {directory.dev_keystore})")
+        typer.echo(f"endpoints           {directory.endpoints}")
+        typer.echo("stop with Ctrl-C or SIGTERM")
+        while not stop.wait(0.5):
+            failure = node.failure()
+            if failure is not None:
+                break
+        log.info("shutting down")
+    finally:
+        node.stop()
+    if failure is not None:
+        raise fail(f"the indexer stopped: {failure}")
+    typer.echo("node stopped")
+
+
+@app.command("status")
+def status_command(
+    data_dir: Path | None = DATA_DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Ask the running node of DIR for its head, indexed block, lag, validators and counts."""
+    from idfuse_node.fusion import node_status
+
+    directory = DataDir(data_dir or default_data_dir())
+    try:
+        status = node_status(directory)
+    except IdfuseNodeError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps(status.to_json(), indent=2, sort_keys=True))
+        return
+    typer.echo(f"JSON-RPC     {status.rpc_url} (chain id {status.chain_id})")
+    typer.echo(f"head block   {status.head}")
+    typer.echo(f"validators   {', '.join(status.validators)}")
+    typer.echo(f"peers        {status.peers} (a single-validator node)")
+    if status.resolver_url is None:
+        typer.echo("resolver     none (endpoints.json names no resolver_url)")
+        return
+    typer.echo(f"resolver     {status.resolver_url}")
+    indexed = "nothing yet" if status.indexed is None else f"block {status.indexed} (lag {status.lag})"
+    typer.echo(f"indexed      {indexed}")
+    counts = status.counts or {}
+    typer.echo(
+        f"index holds  {counts.get('prefixes', 0)} prefixes, {counts.get('identifiers', 0)} identifiers, "
+        f"{counts.get('batches', 0)} batches"
+    )
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``idfuse node`` to the ``idfuse`` command."""
+    root.add_typer(app, name="node")

@@ -1,0 +1,173 @@
+"""`idfuse node start` / `idfuse node status` as an operator runs them: one process that serves
+JSON-RPC, indexes its own chain live and resolves what was registered; a clean stop, a resume,
+and one-line failures that leave nothing running."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from web3 import Web3
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from idfuse_sdk.encoding import HandleValue, encode_values
+from idfuse_sdk.identifiers import prefix_node
+from idfuse_sdk.keystore import load_key, read_password_file
+from tests.e2e.processes import IdfuseProcess, run_idfuse
+from tests.e2e.test_index_and_resolve import _send
+
+RESOLVE_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def processes() -> Iterator[list[IdfuseProcess]]:
+    started: list[IdfuseProcess] = []
+    yield started
+    for process in started:
+        process.kill()
+
+
+def _start(data_dir: Path, log_dir: Path, name: str, *extra: str) -> IdfuseProcess:
+    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0", *extra]
+    return IdfuseProcess(args, data_dir / "endpoints.json", log_dir, name)
+
+
+def _resolve(url: str, handle: str) -> dict[str, Any]:
+    """The Handle answer for ``handle`` once the live indexer has reached it."""
+    deadline = time.monotonic() + RESOLVE_TIMEOUT
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{url}/api/handles/{handle}", timeout=10)
+        if answer.status_code == 200:
+            return dict(answer.json())
+        time.sleep(0.1)
+    pytest.fail(f"{handle} did not resolve within {RESOLVE_TIMEOUT} s")
+
+
+def _status(data_dir: Path) -> dict[str, Any]:
+    result = run_idfuse("node", "status", "--data-dir", str(data_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def _one_line_failure(result_stderr: str, output: str) -> str:
+    assert "Traceback" not in output
+    errors = [line for line in result_stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result_stderr
+    return errors[0]
+
+
+def test_start_register_resolve_status_stop_resume(tmp_path: Path, processes: list[IdfuseProcess]) -> None:
+    data_dir = tmp_path / "node"
+    node = _start(data_dir, tmp_path, "node")
+    processes.append(node)
+    endpoints = node.wait_ready("resolver_url")
+    assert endpoints["rpc_url"].startswith("http://127.0.0.1:")
+    assert endpoints["dev_account"]["keystore"] == str(data_dir / "dev-account.keystore.json")
+    w3 = Web3(Web3.HTTPProvider(endpoints["rpc_url"]))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    validator = Account.from_key(
+        load_key(
+            data_dir / "validator.keystore.json", read_password_file(data_dir / "validator.password")
+        ).key
+    )
+    dev = load_key(
+        Path(endpoints["dev_account"]["keystore"]),
+        read_password_file(Path(endpoints["dev_account"]["password_file"])),
+    )
+    contracts = endpoints["contracts"]
+    _send(
+        w3,
+        validator,
+        contracts["Consortium"],
+        "bootstrapAllocatePrefix(string,address,uint64)",
+        ["string", "address", "uint64"],
+        ["77", dev.address, 0],
+    )
+    values = [HandleValue(index=1, type="URL", data=b"https://example.com/fused")]
+    created = _send(
+        w3,
+        dev,
+        contracts["IdentifierRegistry"],
+        "createIdentifier(bytes32,string,bytes32,bytes)",
+        ["bytes32", "string", "bytes32", "bytes"],
+        [prefix_node("77"), "F-1", bytes(32), encode_values(values)],
+    )
+    head = w3.eth.block_number
+
+    answer = _resolve(endpoints["resolver_url"], "77/F-1")
+    by_index = {value["index"]: value for value in answer["values"]}
+    assert by_index[1]["data"] == {"format": "string", "value": "https://example.com/fused"}
+    assert by_index[1]["provenance"]["tx_hash"] == created
+    native = httpx.get(f"{endpoints['resolver_url']}/v1/identifiers/77/F-1", timeout=10).json()
+    assert native["provenance"]["chain_id"] == endpoints["chain_id"]
+
+    status = _status(data_dir)
+    assert status["head"] >= head
+    assert status["indexed"] >= head
+    assert status["lag"] == status["head"] - status["indexed"]
+    assert status["counts"]["prefixes"] == 1
+    assert status["counts"]["identifiers"] == 1
+    assert status["peers"] == 0
+    assert [v.lower() for v in status["validators"]] == [validator.address.lower()]
+    readable = run_idfuse("node", "status", "--data-dir", str(data_dir))
+    assert readable.returncode == 0
+    assert "peers        0 (a single-validator node)" in readable.stdout
+
+    second = run_idfuse(
+        "node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"
+    )
+    assert second.returncode == 1
+    assert "locked" in _one_line_failure(second.stderr, second.stdout + second.stderr)
+
+    assert node.stop(signal.SIGTERM) == 0
+    output = node.output()
+    assert "node stopped" in output
+    assert "Traceback" not in output
+    assert run_idfuse("node", "status", "--data-dir", str(data_dir)).returncode == 1
+
+    again = _start(data_dir, tmp_path, "again")
+    processes.append(again)
+    resumed = again.wait_ready("resolver_url")
+    answer = _resolve(resumed["resolver_url"], "77/F-1")
+    assert {value["index"]: value for value in answer["values"]}[1]["provenance"]["tx_hash"] == created
+    w3 = Web3(Web3.HTTPProvider(resumed["rpc_url"]))
+    assert w3.eth.block_number >= head
+    assert _status(data_dir)["indexed"] >= head
+    assert again.stop(signal.SIGTERM) == 0
+    assert "node stopped" in again.output()
+
+
+def test_a_taken_port_fails_in_one_line_and_leaves_nothing_running(tmp_path: Path) -> None:
+    data_dir = tmp_path / "node"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_idfuse(
+            "node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", str(port)
+        )
+    assert result.returncode == 1
+    assert _one_line_failure(result.stderr, result.stdout + result.stderr) == (
+        f"error: the resolver did not start on 127.0.0.1:{port} (is the port in use?)"
+    )
+    # The process has exited (so nothing of it runs) without announcing a node.
+    assert not (data_dir / "endpoints.json").exists()
+    status = run_idfuse("node", "status", "--data-dir", str(data_dir))
+    assert status.returncode == 1
+
+
+def test_status_without_a_node_is_one_line(tmp_path: Path) -> None:
+    result = run_idfuse("node", "status", "--data-dir", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert _one_line_failure(result.stderr, result.stdout + result.stderr).startswith(
+        "error: no node is running at "
+    )
+    assert result.stdout == ""
