@@ -5,8 +5,10 @@ and one-line failures that leave nothing running."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from idfuse_sdk.encoding import HandleValue, encode_values
 from idfuse_sdk.identifiers import prefix_node
 from idfuse_sdk.keystore import load_key, read_password_file
-from tests.e2e.processes import IdfuseProcess, run_idfuse
+from tests.e2e.processes import IdfuseProcess, idfuse_exe, run_idfuse
 from tests.e2e.test_index_and_resolve import _send
 
 RESOLVE_TIMEOUT = 60.0
@@ -171,3 +173,12 @@ def test_status_without_a_node_is_one_line(tmp_path: Path) -> None:
         "error: no node is running at "
     )
     assert result.stdout == ""
+
+
+def test_the_default_data_dir_comes_from_idfuse_data_dir(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen"
+    command = [str(idfuse_exe()), "node", "status"]
+    env = {**os.environ, "IDFUSE_DATA_DIR": str(chosen)}
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: no node is running at {chosen} (no endpoints.json)"
