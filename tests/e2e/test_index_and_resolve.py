@@ -8,20 +8,12 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from eth_abi import encode
-from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector
-from web3 import Web3
-from web3.middleware import ExtraDataToPOAMiddleware
 
-from idfuse_sdk.encoding import HandleValue, encode_values
-from idfuse_sdk.identifiers import prefix_node
-from idfuse_sdk.keystore import load_key, read_password_file
 from tests.e2e.processes import IdfuseProcess
+from tests.e2e.registry_writes import register_identifier
 
 CATCH_UP_TIMEOUT = 60.0
 
@@ -32,26 +24,6 @@ def processes() -> Iterator[list[IdfuseProcess]]:
     yield started
     for process in started:
         process.kill()
-
-
-def _send(w3: Web3, account: Any, to: str, signature: str, types: list[str], args: list[Any]) -> str:
-    data = function_signature_to_4byte_selector(signature) + encode(types, args)
-    signed = account.sign_transaction(
-        {
-            "type": 2,
-            "chainId": w3.eth.chain_id,
-            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-            "to": to,
-            "value": 0,
-            "data": data,
-            "gas": 1_000_000,
-            "maxFeePerGas": 10**10,
-            "maxPriorityFeePerGas": 1,
-        }
-    )
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)["status"] == 1
-    return tx_hash.to_0x_hex()
 
 
 def _index_until(
@@ -80,36 +52,8 @@ def test_ledger_indexer_resolver(tmp_path: Path, processes: list[IdfuseProcess])
     ledger = IdfuseProcess(args, data_dir / "endpoints.json", tmp_path, "ledger")
     processes.append(ledger)
     endpoints = ledger.wait_ready("rpc_url")
-    w3 = Web3(Web3.HTTPProvider(endpoints["rpc_url"]))
-    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-    validator = Account.from_key(
-        load_key(
-            data_dir / "validator.keystore.json", read_password_file(data_dir / "validator.password")
-        ).key
-    )
-    dev = load_key(
-        Path(endpoints["dev_account"]["keystore"]),
-        read_password_file(Path(endpoints["dev_account"]["password_file"])),
-    )
-    contracts = endpoints["contracts"]
-    _send(
-        w3,
-        validator,
-        contracts["Consortium"],
-        "bootstrapAllocatePrefix(string,address,uint64)",
-        ["string", "address", "uint64"],
-        ["88", dev.address, 0],
-    )
-    values = [HandleValue(index=1, type="URL", data=b"https://example.com/pn-1")]
-    created = _send(
-        w3,
-        dev,
-        contracts["IdentifierRegistry"],
-        "createIdentifier(bytes32,string,bytes32,bytes)",
-        ["bytes32", "string", "bytes32", "bytes"],
-        [prefix_node("88"), "PN-1", bytes(32), encode_values(values)],
-    )
-    head = w3.eth.block_number
+    registered = register_identifier(data_dir, endpoints, "88", "PN-1", "https://example.com/pn-1")
+    dev, created, head = registered.owner, registered.created_tx, registered.head
 
     _index_until(processes, data_dir, endpoints["rpc_url"], tmp_path, head)
 

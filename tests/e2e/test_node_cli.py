@@ -16,15 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from eth_account import Account
 from web3 import Web3
-from web3.middleware import ExtraDataToPOAMiddleware
 
-from idfuse_sdk.encoding import HandleValue, encode_values
-from idfuse_sdk.identifiers import prefix_node
-from idfuse_sdk.keystore import load_key, read_password_file
 from tests.e2e.processes import IdfuseProcess, idfuse_exe, run_idfuse
-from tests.e2e.test_index_and_resolve import _send
+from tests.e2e.registry_writes import register_identifier
 
 RESOLVE_TIMEOUT = 60.0
 
@@ -73,36 +68,8 @@ def test_start_register_resolve_status_stop_resume(tmp_path: Path, processes: li
     endpoints = node.wait_ready("resolver_url")
     assert endpoints["rpc_url"].startswith("http://127.0.0.1:")
     assert endpoints["dev_account"]["keystore"] == str(data_dir / "dev-account.keystore.json")
-    w3 = Web3(Web3.HTTPProvider(endpoints["rpc_url"]))
-    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-    validator = Account.from_key(
-        load_key(
-            data_dir / "validator.keystore.json", read_password_file(data_dir / "validator.password")
-        ).key
-    )
-    dev = load_key(
-        Path(endpoints["dev_account"]["keystore"]),
-        read_password_file(Path(endpoints["dev_account"]["password_file"])),
-    )
-    contracts = endpoints["contracts"]
-    _send(
-        w3,
-        validator,
-        contracts["Consortium"],
-        "bootstrapAllocatePrefix(string,address,uint64)",
-        ["string", "address", "uint64"],
-        ["77", dev.address, 0],
-    )
-    values = [HandleValue(index=1, type="URL", data=b"https://example.com/fused")]
-    created = _send(
-        w3,
-        dev,
-        contracts["IdentifierRegistry"],
-        "createIdentifier(bytes32,string,bytes32,bytes)",
-        ["bytes32", "string", "bytes32", "bytes"],
-        [prefix_node("77"), "F-1", bytes(32), encode_values(values)],
-    )
-    head = w3.eth.block_number
+    registered = register_identifier(data_dir, endpoints, "77", "F-1", "https://example.com/fused")
+    validator, created, head = registered.validator, registered.created_tx, registered.head
 
     answer = _resolve(endpoints["resolver_url"], "77/F-1")
     by_index = {value["index"]: value for value in answer["values"]}
