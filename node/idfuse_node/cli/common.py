@@ -9,7 +9,21 @@ from types import FrameType
 
 import typer
 
-__all__ = ["fail", "stop_on_signal"]
+from idfuse_node.defaults import DEFAULT_CHAIN_ID
+
+__all__ = ["BLOCK_PERIOD_OPTION", "START_CHAIN_ID_OPTION", "configure_logging", "fail", "stop_on_signal"]
+
+START_CHAIN_ID_OPTION = typer.Option(
+    DEFAULT_CHAIN_ID, "--chain-id", min=1, help="Chain id if DIR is initialised now."
+)
+BLOCK_PERIOD_OPTION = typer.Option(
+    None, "--block-period", min=0.01, help="Seconds between blocks; by default the genesis period."
+)
+
+
+def configure_logging() -> None:
+    """INFO and above to stderr, one line each: time, level, logger, message."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def fail(message: str) -> typer.Exit:

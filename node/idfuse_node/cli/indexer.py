@@ -16,7 +16,7 @@ from typing import Final
 
 import typer
 
-from idfuse_node.cli.common import fail, stop_on_signal
+from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
 from idfuse_node.datadir import DataDir, read_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 
@@ -72,7 +72,7 @@ def indexer_command(
     ),
 ) -> None:
     """Index the chain at --rpc into DIR/index until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     stop = stop_on_signal(log)
     directory = DataDir(data_dir)

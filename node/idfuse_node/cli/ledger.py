@@ -10,19 +10,24 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Final
 
 import typer
 from eth_utils.address import to_checksum_address
 
-from idfuse_node.cli.common import fail, stop_on_signal
+from idfuse_node.cli.common import (
+    BLOCK_PERIOD_OPTION,
+    START_CHAIN_ID_OPTION,
+    configure_logging,
+    fail,
+    stop_on_signal,
+)
 from idfuse_node.datadir import DataDir, update_endpoints
+from idfuse_node.defaults import DEFAULT_CHAIN_ID
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
 
 __all__ = ["DEFAULT_CHAIN_ID", "app", "initialise", "register"]
 
-DEFAULT_CHAIN_ID: Final = 1337
 """The chain id of a data directory initialised without ``--chain-id``."""
 
 log = logging.getLogger("idfuse.ledger")
@@ -72,15 +77,11 @@ def start_command(
     rpc_port: int = typer.Option(
         8545, "--rpc-port", min=0, max=65535, help="JSON-RPC port (0: any free port)."
     ),
-    chain_id: int = typer.Option(
-        DEFAULT_CHAIN_ID, "--chain-id", min=1, help="Chain id if DIR is initialised now."
-    ),
-    block_period: float | None = typer.Option(
-        None, "--block-period", min=0.01, help="Seconds between blocks; by default the genesis period."
-    ),
+    chain_id: int = START_CHAIN_ID_OPTION,
+    block_period: float | None = BLOCK_PERIOD_OPTION,
 ) -> None:
     """Run the ledger in DIR (initialising an empty DIR first) until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     stop = stop_on_signal(log)  # from here on, Ctrl-C or SIGTERM stops the node once it is up
     directory = DataDir(data_dir)
     if directory.is_empty():

@@ -15,8 +15,13 @@ from pathlib import Path
 
 import typer
 
-from idfuse_node.cli.common import fail, stop_on_signal
-from idfuse_node.cli.ledger import DEFAULT_CHAIN_ID
+from idfuse_node.cli.common import (
+    BLOCK_PERIOD_OPTION,
+    START_CHAIN_ID_OPTION,
+    configure_logging,
+    fail,
+    stop_on_signal,
+)
 from idfuse_node.datadir import DataDir, default_data_dir
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
@@ -48,15 +53,11 @@ def start_command(
     resolver_port: int = typer.Option(
         8080, "--resolver-port", min=0, max=65535, help="Resolver port (0: any free)."
     ),
-    chain_id: int = typer.Option(
-        DEFAULT_CHAIN_ID, "--chain-id", min=1, help="Chain id if DIR is initialised now."
-    ),
-    block_period: float | None = typer.Option(
-        None, "--block-period", min=0.01, help="Seconds between blocks; by default the genesis period."
-    ),
+    chain_id: int = START_CHAIN_ID_OPTION,
+    block_period: float | None = BLOCK_PERIOD_OPTION,
 ) -> None:
     """Run the ledger, the indexer and the resolver of DIR on 127.0.0.1 until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per indexer request
     stop = stop_on_signal(log)
     directory = DataDir(data_dir or default_data_dir())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from idfuse_node.cli.common import fail, stop_on_signal
+from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
 from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 
@@ -28,7 +28,7 @@ def serve_command(
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port (0: any free port)."),
 ) -> None:
     """Serve DIR/index: the Handle REST API, /v1, /health and /metrics, until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     stop = stop_on_signal(log)
     directory = DataDir(data_dir)
     if not directory.index_db.is_dir():

@@ -17,6 +17,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
 from idfuse_node.datadir import DataDir, Endpoints
+from idfuse_node.defaults import DEFAULT_CHAIN_ID
 from idfuse_node.exceptions import ServiceStartError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CHAIN_ID", "FUNDING_WEI", "GAS_LIMIT", "LedgerService", "init_data_dir"]
 
-DEFAULT_CHAIN_ID: Final = 1337
 FUNDING_WEI: Final = 10**6 * 10**18
 """What the genesis gives the development account and the validator: a million ether."""
 GAS_LIMIT: Final = 1_000_000_000
