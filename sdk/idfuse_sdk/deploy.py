@@ -36,8 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import rlp  # type: ignore[import-untyped]
-from eth_abi.abi import decode, encode
-from eth_abi.exceptions import DecodingError
+from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import is_address, to_canonical_address, to_checksum_address
@@ -46,7 +45,9 @@ from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, We
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
+from idfuse_sdk.contracts.abi import REGISTRY_CONTRACTS as _REGISTRY_CONTRACTS
 from idfuse_sdk.contracts.artifacts import load
+from idfuse_sdk.contracts.errors import decode_revert, revert_data
 from idfuse_sdk.exceptions import DeployConnectionError, DeployError, DeployRevertError, ValidationError
 from idfuse_sdk.hashing import keccak
 
@@ -69,7 +70,7 @@ __all__ = [
     "registry_addresses",
 ]
 
-REGISTRY_CONTRACTS: Final = ("Consortium", "PrefixRegistry", "IdentifierRegistry")
+REGISTRY_CONTRACTS: Final = _REGISTRY_CONTRACTS
 """The contracts deployed, in deployment order (the deployer's first three nonces)."""
 
 ROLE_VALIDATOR: Final = 1
@@ -87,8 +88,6 @@ _ESTIMATE_MARGIN_PERCENT: Final = 20
 _RECEIPT_POLL_SECONDS: Final = 0.1
 _EXTRA_DATA_VANITY: Final = 32
 _OS_REASON: Final = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-_ERROR_STRING: Final = function_signature_to_4byte_selector("Error(string)")
-_PANIC: Final = function_signature_to_4byte_selector("Panic(uint256)")
 
 
 def create_address(sender: bytes, nonce: int) -> bytes:
@@ -217,76 +216,6 @@ def deployment_plan(
     return DeploymentPlan(deployer, first_nonce, addresses, tuple(steps))
 
 
-# --- revert reasons --------------------------------------------------------------------------
-
-
-def _error_abis() -> dict[bytes, dict[str, Any]]:
-    errors: dict[bytes, dict[str, Any]] = {}
-    for name in REGISTRY_CONTRACTS:
-        for entry in load(name).abi:
-            if entry.get("type") == "error":
-                types = ",".join(_abi_type(item) for item in entry.get("inputs", []))
-                errors[function_signature_to_4byte_selector(f"{entry['name']}({types})")] = entry
-    return errors
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in item["components"]) + ")" + kind[len("tuple") :]
-    return kind
-
-
-def decode_revert(data: bytes) -> str:
-    """A readable revert reason: a registry custom error with its arguments
-    (``ConsortiumInvalidVotingPeriod(votingPeriod=60)``), ``Error(string)``, ``Panic(code)``,
-    or the raw data when nothing matches."""
-    if not data:
-        return "reverted without data"
-    selector, body = data[:4], data[4:]
-    try:
-        if selector == _ERROR_STRING:
-            return f"Error({decode(['string'], body)[0]!r})"
-        if selector == _PANIC:
-            return f"Panic(0x{decode(['uint256'], body)[0]:02x})"
-        entry = _error_abis().get(selector)
-        if entry is not None:
-            inputs = entry.get("inputs", [])
-            values = decode([_abi_type(item) for item in inputs], body)
-            shown = ", ".join(
-                f"{item.get('name') or index}={_show(value)}"
-                for index, (item, value) in enumerate(zip(inputs, values, strict=True))
-            )
-            return f"{entry['name']}({shown})"
-    except DecodingError:
-        pass
-    return f"reverted with data 0x{data.hex()}"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str) and is_address(value):
-        return to_checksum_address(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _revert_data(error: BaseException) -> bytes | None:
-    """The revert data a node attached to a failed call or estimate, in any of the shapes geth,
-    Besu, Hardhat and idfuse's ledger use (a hex string, or an object with a ``data`` field)."""
-    data: Any = getattr(error, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("Reverted "):
-        data = data[len("Reverted ") :]
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    return None
-
-
 # --- sending over JSON-RPC -------------------------------------------------------------------
 
 
@@ -374,7 +303,7 @@ class _Sender:
         try:
             estimate = int(self.w3.eth.estimate_gas(self.call_fields(step)))
         except (ContractLogicError, Web3RPCError) as error:
-            data = _revert_data(error)
+            data = revert_data(error)
             if data is None and not isinstance(error, ContractLogicError):
                 raise DeployError(
                     f"{label}: the node could not estimate its gas: {_message(error)}"
@@ -415,7 +344,7 @@ class _Sender:
         try:
             self.w3.eth.call(self.call_fields(step), block_identifier=max(block_number - 1, 0))
         except (ContractLogicError, Web3RPCError) as error:
-            return decode_revert(_revert_data(error) or b"")
+            return decode_revert(revert_data(error) or b"")
         return "out of gas or reverted without data"
 
 

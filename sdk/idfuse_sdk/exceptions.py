@@ -116,3 +116,85 @@ class DeployRevertError(DeployError):
     def __init__(self, message: str, *, step: str) -> None:
         super().__init__(message)
         self.step = step
+
+
+class ClientError(IdfuseError):
+    """Root of the errors of the SDK client (``idfuse_sdk.client``): a chain or resolver could
+    not be reached, refused a transaction, or a contract reverted. No message of this family
+    ever contains a private key or a password; catch this to handle any of them."""
+
+
+class ConnectionFailedError(ClientError):
+    """The JSON-RPC node (or, where there is no fallback, the resolver) cannot be reached, timed
+    out, or answered with something that is not JSON-RPC. The message names the URL; check it
+    and that the node is running."""
+
+
+class TransactionRejectedError(ClientError):
+    """The node refused a transaction or a request with a JSON-RPC error: the pool's message is
+    kept as is (``sender not allowed by consortium: 0x…``, ``insufficient funds …``,
+    ``nonce too low …``). ``code`` is the JSON-RPC error code. Fix what the message names, for
+    instance have the Consortium add the sending account as a member."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransactionTimeoutError(ClientError):
+    """A sent transaction was not included in a block in time. It may still be included later:
+    ``tx_hash`` names it; look it up before sending it again."""
+
+    def __init__(self, message: str, *, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class ContractRevertError(ClientError):
+    """A contract call reverted: estimated before sending, or a mined transaction that failed
+    (replayed with ``eth_call`` at its block to read why). Each custom error of the registry
+    contracts has its own subclass, named like the error (``PrefixUnauthorized``,
+    ``IdentifierStaleValues``, …; importable from this module or from
+    ``idfuse_sdk.contracts.errors``), with the error's arguments as snake-case attributes and in
+    ``arguments`` (ABI names). A revert that is no registry error (``Error(string)``, a panic,
+    no data) is this class itself. ``tx_hash`` is set when a mined transaction failed."""
+
+    error_name: str = ""
+    """The custom error's name; empty for a revert that is not a registry error."""
+    contract: str = ""
+    """The contract that declares the error."""
+
+    def __init__(
+        self, message: str, *, data: bytes = b"", arguments: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.data = data
+        self.arguments: dict[str, object] = dict(arguments or {})
+        self.tx_hash: str | None = None
+
+
+class NotFoundError(ClientError, LookupError):
+    """A handle (or prefix) is not registered, was deleted, or its prefix is not live, as the
+    resolver (Handle response code 100) or the chain says."""
+
+
+class ResolverError(ClientError):
+    """The resolver answered a request with an error other than "not found" (a malformed handle,
+    a referral the client does not follow) or with a body it cannot read. The message carries
+    the resolver's ``responseCode`` and message."""
+
+
+class ChainDataError(ClientError):
+    """Values read from the chain's events do not match the on-chain commitment, or an event
+    cannot be decoded: the node serving JSON-RPC is faulty or not what it claims."""
+
+
+def __getattr__(name: str) -> type[ContractRevertError]:
+    """The generated custom-error classes (``PrefixUnauthorized``, …) live in
+    ``idfuse_sdk.contracts.errors``; they are importable from here too."""
+    from idfuse_sdk.contracts import errors  # a late import: errors reads the artifacts
+
+    found = errors.ERRORS_BY_NAME.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return found
