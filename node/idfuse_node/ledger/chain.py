@@ -234,6 +234,14 @@ class Ledger(LedgerAPI):
         """
         return self.chain.get_transaction_receipt(Hash32(tx_hash))
 
+    def encoded_transactions(self, header: BlockHeaderAPI) -> list[bytes]:
+        """The stored block ``header``'s transactions as encoded in its block, in order."""
+        return cast(QbftChainDB, self.chain.chaindb).encoded_transactions(header)
+
+    def encoded_receipts(self, header: BlockHeaderAPI) -> list[bytes]:
+        """The stored block ``header``'s receipts as encoded in its receipt trie, in order."""
+        return cast(QbftChainDB, self.chain.chaindb).encoded_receipts(header)
+
     def state(self) -> StateAPI:
         """The state after the head block (read it; changes are never stored)."""
         return self.chain.get_vm(self.head()).state

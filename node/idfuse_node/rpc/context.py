@@ -11,10 +11,11 @@ from typing import Protocol
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
-from eth_typing import Hash32
+from eth_typing import BlockNumber, Hash32
 
 from idfuse_node.ledger.chain import Ledger
 from idfuse_node.rpc.errors import server_error
+from idfuse_node.rpc.format import BlockLog, block_logs
 from idfuse_node.rpc.params import BlockRef
 
 CLIENT_VERSION = "idfuse/v0.1.0/python"
@@ -24,6 +25,9 @@ CACHED_BLOCKS = 16
 """Recent blocks kept decoded with their receipts. QBFT blocks are final, so a cached block is
 never stale; the cache saves re-decoding a whole block (and its receipts) for each of its
 transactions when clients fetch receipts one by one."""
+CACHED_LOGS = 100_000
+"""Logs of recent blocks kept formatted for ``eth_getLogs`` (whole blocks, the least recently
+used dropped first once more are held; the newest block is always kept)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class RpcContext:
     client_version: str = CLIENT_VERSION
     max_log_results: int = MAX_LOG_RESULTS
     _views: OrderedDict[bytes, BlockView] = field(default_factory=OrderedDict, init=False, repr=False)
+    _logs: OrderedDict[bytes, tuple[BlockLog, ...]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _logs_held: int = field(default=0, init=False, repr=False)
 
     @property
     def chain_id(self) -> int:
@@ -130,3 +138,35 @@ class RpcContext:
         except TransactionNotFound:
             return None
         return self.block_by_number(number), index
+
+    def logs(self, header: BlockHeaderAPI) -> tuple[BlockLog, ...]:
+        """Block ``header``'s logs, formatted, from the cache of recent blocks' logs when there
+        (final blocks never change)."""
+        key = bytes(header.hash)
+        with self.lock:
+            cached = self._logs.get(key)
+            if cached is not None:
+                self._logs.move_to_end(key)
+                return cached
+            ledger = self.ledger
+            receipts = ledger.encoded_receipts(header)
+            logs = block_logs(header, ledger.encoded_transactions(header) if receipts else [], receipts)
+            self._logs[key] = logs
+            self._logs_held += len(logs)
+            while self._logs_held > CACHED_LOGS and len(self._logs) > 1:
+                self._logs_held -= len(self._logs.popitem(last=False)[1])
+            return logs
+
+    def find_header_by_number(self, number: int) -> BlockHeaderAPI | None:
+        """The canonical header at ``number``, or None when there is none (yet)."""
+        try:
+            return self.header_by_number(number)
+        except HeaderNotFound:
+            return None
+
+    def header_by_number(self, number: int) -> BlockHeaderAPI:
+        """The canonical header at ``number``.
+
+        :raises eth.exceptions.HeaderNotFound: There is none yet.
+        """
+        return self.ledger.chain.get_canonical_block_header_by_number(BlockNumber(number))

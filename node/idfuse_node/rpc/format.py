@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import rlp  # type: ignore[import-untyped]
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth_typing import Address
+
+from idfuse_sdk.hashing import keccak
 
 DYNAMIC_FEE_TYPE = 2
 
@@ -118,6 +120,46 @@ def format_block(block: BlockAPI, *, full: bool) -> dict[str, Any]:
     return result
 
 
+def _rlp_list_size(payload: int) -> int:
+    """Bytes of an RLP list whose items take ``payload`` bytes."""
+    return payload + 1 + (0 if payload < 56 else (payload.bit_length() + 7) // 8)
+
+
+def format_header_block(header: BlockHeaderAPI, encoded_transactions: list[bytes]) -> dict[str, Any]:
+    """:func:`format_block` without full transactions, from the header and the block's encoded
+    transactions (as the ledger stores them), for a block without uncles: no transaction object
+    is built, a transaction's hash is keccak of its encoding and the size is summed."""
+    # In a block's RLP a legacy transaction is its list, a typed one a string of its encoding.
+    body = sum(len(tx) if tx[0] >= 0xC0 else len(rlp.encode(tx)) for tx in encoded_transactions)
+    size = _rlp_list_size(len(rlp.encode(header)) + _rlp_list_size(body) + _rlp_list_size(0))
+    result: dict[str, Any] = {
+        "number": q(header.block_number),
+        "hash": h(header.hash),
+        "parentHash": h(header.parent_hash),
+        "nonce": h(header.nonce),
+        "mixHash": h(header.mix_hash),
+        "sha3Uncles": h(header.uncles_hash),
+        "logsBloom": h(header.bloom.to_bytes(256, "big")),
+        "transactionsRoot": h(header.transaction_root),
+        "stateRoot": h(header.state_root),
+        "receiptsRoot": h(header.receipt_root),
+        "miner": h(header.coinbase),
+        "difficulty": q(header.difficulty),
+        "totalDifficulty": q(header.block_number + 1),
+        "extraData": h(header.extra_data),
+        "size": q(size),
+        "gasLimit": q(header.gas_limit),
+        "gasUsed": q(header.gas_used),
+        "timestamp": q(header.timestamp),
+        "transactions": ["0x" + keccak(tx).hex() for tx in encoded_transactions],
+        "uncles": [],
+    }
+    base_fee = getattr(header, "base_fee_per_gas", None)
+    if base_fee is not None:
+        result["baseFeePerGas"] = q(base_fee)
+    return result
+
+
 def format_log(
     log: LogAPI, header: BlockHeaderAPI, transaction: SignedTransactionAPI, tx_index: int, log_index: int
 ) -> dict[str, Any]:
@@ -166,3 +208,51 @@ def format_receipt(
         "type": q(tx_type(transaction)),
         "status": q(1 if receipt.state_root == b"\x01" else 0),
     }
+
+
+class BlockLog(NamedTuple):
+    """One log of a final block: what ``eth_getLogs`` filters on and the log object it answers."""
+
+    address: bytes
+    topics: tuple[bytes, ...]
+    json: dict[str, Any]
+
+
+def block_logs(
+    header: BlockHeaderAPI, encoded_transactions: list[bytes], encoded_receipts: list[bytes]
+) -> tuple[BlockLog, ...]:
+    """Every log of block ``header`` as :func:`format_log` would give it, straight from the
+    block's encoded transactions and receipts (as the ledger stores them): no transaction or
+    receipt object is built, a transaction's hash is keccak of its encoding."""
+    number = q(header.block_number)
+    block_hash = h(header.hash)
+    found: list[BlockLog] = []
+    for tx_index, (transaction, receipt) in enumerate(
+        zip(encoded_transactions, encoded_receipts, strict=True)
+    ):
+        # A typed receipt is its type byte and then the RLP list; a legacy one the list alone.
+        fields = rlp.decode(receipt if receipt[0] >= 0xC0 else receipt[1:])
+        logs = fields[3]
+        if not logs:
+            continue
+        tx_hash = "0x" + keccak(transaction).hex()
+        index = hex(tx_index)
+        for address, topics, data in logs:
+            found.append(
+                BlockLog(
+                    address,
+                    tuple(topics),
+                    {
+                        "address": "0x" + address.hex(),
+                        "topics": ["0x" + topic.hex() for topic in topics],
+                        "data": "0x" + data.hex(),
+                        "blockNumber": number,
+                        "blockHash": block_hash,
+                        "transactionHash": tx_hash,
+                        "transactionIndex": index,
+                        "logIndex": hex(len(found)),
+                        "removed": False,
+                    },
+                )
+            )
+    return tuple(found)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth.constants import EMPTY_UNCLE_HASH
+
 from idfuse_node.rpc import params as p
 from idfuse_node.rpc.context import RpcContext
-from idfuse_node.rpc.format import format_block, q
+from idfuse_node.rpc.format import format_block, format_header_block, q
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
 
@@ -15,6 +17,11 @@ def get_block_by_number(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
     block_value, full_value = p.positional(params, ("block", "fullTransactions"), 2)
     ref = p.block_ref(block_value, allow_hash=False)
     full = p.boolean(full_value, "fullTransactions")
+    if not full and ref.number is not None:
+        # The common case (indexers walking headers): no transaction objects to build.
+        header = ctx.find_header_by_number(ref.number)
+        if header is not None and header.uncles_hash == EMPTY_UNCLE_HASH:
+            return format_header_block(header, ctx.ledger.encoded_transactions(header))
     block = ctx.find_block(ref)
     return None if block is None else format_block(block, full=full)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from eth.abc import BlockAPI
+from eth.abc import BlockHeaderAPI
 from eth_bloom.bloom import BloomFilter
 
 from idfuse_node.rpc import params as p
 from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import invalid_params, limit_exceeded
-from idfuse_node.rpc.format import format_log
+from idfuse_node.rpc.format import BlockLog
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
 
@@ -19,7 +19,7 @@ MAX_BLOCK_RANGE: Final = 10_000
 MAX_TOPICS: Final = 4
 FILTER_FIELDS: Final = ("fromBlock", "toBlock", "address", "topics", "blockHash")
 
-TopicFilter = tuple[frozenset[int] | None, ...]
+TopicFilter = tuple[frozenset[bytes] | None, ...]
 
 
 def _addresses(value: Any) -> frozenset[bytes] | None:
@@ -39,29 +39,26 @@ def _topics(value: Any) -> TopicFilter:
         raise invalid_params("topics must be an array")
     if len(value) > MAX_TOPICS:
         raise invalid_params(f"topics has {len(value)} positions, at most {MAX_TOPICS}")
-    positions: list[frozenset[int] | None] = []
+    positions: list[frozenset[bytes] | None] = []
     for i, item in enumerate(value):
         if item is None:
             positions.append(None)
         elif isinstance(item, list):
             choices = [p.hash32(t, f"topics[{i}][{j}]") for j, t in enumerate(item) if t is not None]
             has_null = any(t is None for t in item)
-            positions.append(None if has_null or not item else frozenset(int.from_bytes(t) for t in choices))
+            positions.append(None if has_null or not item else frozenset(choices))
         else:
-            positions.append(frozenset({int.from_bytes(p.hash32(item, f"topics[{i}]"))}))
+            positions.append(frozenset({p.hash32(item, f"topics[{i}]")}))
     return tuple(positions)
 
 
 def _bloom_may_match(bloom: BloomFilter, addresses: frozenset[bytes] | None, topics: TopicFilter) -> bool:
     if addresses is not None and not any(a in bloom for a in addresses):
         return False
-    for choices in topics:
-        if choices is not None and not any(t.to_bytes(32, "big") in bloom for t in choices):
-            return False
-    return True
+    return all(choices is None or any(t in bloom for t in choices) for choices in topics)
 
 
-def _matches(log: Any, addresses: frozenset[bytes] | None, topics: TopicFilter) -> bool:
+def _matches(log: BlockLog, addresses: frozenset[bytes] | None, topics: TopicFilter) -> bool:
     if addresses is not None and log.address not in addresses:
         return False
     if len(topics) > len(log.topics):
@@ -72,20 +69,14 @@ def _matches(log: Any, addresses: frozenset[bytes] | None, topics: TopicFilter) 
 
 
 def _block_logs(
-    ctx: RpcContext, block: BlockAPI, addresses: frozenset[bytes] | None, topics: TopicFilter
+    ctx: RpcContext, header: BlockHeaderAPI, addresses: frozenset[bytes] | None, topics: TopicFilter
 ) -> list[dict[str, Any]]:
-    if not block.transactions or not _bloom_may_match(BloomFilter(block.header.bloom), addresses, topics):
+    if not header.bloom or not _bloom_may_match(BloomFilter(header.bloom), addresses, topics):
         return []
-    found = []
-    log_index = 0
-    for tx_index, (transaction, receipt) in enumerate(
-        zip(block.transactions, ctx.receipts(block), strict=True)
-    ):
-        for log in receipt.logs:
-            if _matches(log, addresses, topics):
-                found.append(format_log(log, block.header, transaction, tx_index, log_index))
-            log_index += 1
-    return found
+    logs = ctx.logs(header)
+    if addresses is None and not topics:
+        return [log.json for log in logs]
+    return [log.json for log in logs if _matches(log, addresses, topics)]
 
 
 def _bound(ctx: RpcContext, value: Any, title: str) -> int:
@@ -103,8 +94,9 @@ def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
     if criteria.get("blockHash") is not None:
         if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
             raise invalid_params("filter takes blockHash or fromBlock/toBlock, not both")
-        block = ctx.block(BlockRef(hash=p.hash32(criteria["blockHash"], "blockHash")))
-        return _capped(ctx, _block_logs(ctx, block, addresses, topics), block.number, block.number)
+        header = ctx.header(BlockRef(hash=p.hash32(criteria["blockHash"], "blockHash")))
+        at = int(header.block_number)
+        return _capped(ctx, _block_logs(ctx, header, addresses, topics), at, at)
     start = _bound(ctx, criteria.get("fromBlock"), "fromBlock")
     end = _bound(ctx, criteria.get("toBlock"), "toBlock")
     if start > end:
@@ -117,7 +109,7 @@ def get_logs(ctx: RpcContext, params: Any) -> list[dict[str, Any]]:
     end = min(end, ctx.ledger.head().block_number)
     logs: list[dict[str, Any]] = []
     for number in range(start, end + 1):
-        logs.extend(_block_logs(ctx, ctx.block_by_number(number), addresses, topics))
+        logs.extend(_block_logs(ctx, ctx.header_by_number(number), addresses, topics))
         _capped(ctx, logs, start, end)
     return logs
 
