@@ -1,0 +1,238 @@
+"""The asynchronous client: ``AsyncWeb3`` over ``AsyncHTTPProvider`` for JSON-RPC and
+``httpx.AsyncClient`` for the resolver carry out the flows of
+:class:`~idfuse_sdk.client.base.BaseIdfuseClient`; every method is a coroutine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import aiohttp
+import httpx
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.exceptions import Web3Exception
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from idfuse_sdk.client.base import BaseIdfuseClient, copy_docs, read_endpoints_file, transport_reason
+from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
+from idfuse_sdk.client.results import (
+    IdentifierResult,
+    PrefixInfo,
+    PrefixResult,
+    ProposalResult,
+    Resolution,
+    TemplateResult,
+    TxResult,
+    VoteResult,
+)
+from idfuse_sdk.encoding import HandleValue, TemplateField
+from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
+
+__all__ = ["AsyncIdfuseClient"]
+
+T = TypeVar("T")
+
+
+class AsyncIdfuseClient(BaseIdfuseClient):
+    """The asynchronous twin of :class:`~idfuse_sdk.client.sync.IdfuseClient`: the same
+    construction and methods, each a coroutine. Close it with ``await client.close()`` or
+    ``async with``. Concurrent writes from one client get consecutive nonces."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        contracts: dict[str, str],
+        resolver_url: str | None = None,
+        account: LocalAccount | None = None,
+        timeout: float = 60.0,
+        poll_interval: float = 0.05,
+        http_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(
+            rpc_url,
+            contracts=contracts,
+            resolver_url=resolver_url,
+            account=account,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            http_timeout=http_timeout,
+        )
+        self.web3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
+        self._http = httpx.AsyncClient(timeout=http_timeout)
+
+    @classmethod
+    def from_endpoints(
+        cls, path_or_dir: str | Path, *, account: LocalAccount | None = None, **options: Any
+    ) -> Self:
+        """See :meth:`IdfuseClient.from_endpoints <idfuse_sdk.client.sync.IdfuseClient.from_endpoints>`.
+
+        :raises ClientError: the file is missing or incomplete.
+        """
+        _, endpoints = read_endpoints_file(path_or_dir)
+        return cls(
+            endpoints["rpc_url"],
+            contracts=endpoints["contracts"],
+            resolver_url=endpoints.get("resolver_url"),
+            account=account,
+            **options,
+        )
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+        await self.web3.provider.disconnect()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def connect(self) -> int:
+        """Ask the node its chain id (and fee model, extraData length); return the chain id.
+
+        :raises ConnectionFailedError: the node cannot be reached.
+        """
+        await self._run(self._connect())
+        if self._qbft:
+            with suppress(ValueError):  # already there
+                self.web3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="idfuse_poa", layer=0)
+        assert self.chain_id is not None
+        return self.chain_id
+
+    async def _run(self, flow: Flow[T]) -> T:
+        answer: Any = None
+        failure: ClientError | None = None
+        while True:
+            try:
+                op = flow.send(answer) if failure is None else flow.throw(failure)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            answer, failure = None, None
+            try:
+                answer = await self._do(op)
+            except ConnectionFailedError as error:
+                failure = error
+
+    async def _do(self, op: Op) -> Any:
+        if isinstance(op, Rpc):
+            try:
+                return await self.web3.provider.make_request(op.method, op.params)
+            except (OSError, TimeoutError, aiohttp.ClientError, Web3Exception, ValueError) as error:
+                raise ConnectionFailedError(
+                    f"cannot reach the JSON-RPC node at {self.rpc_url}: {transport_reason(error)}"
+                ) from None
+        if isinstance(op, HttpGet):
+            try:
+                response = await self._http.get(op.url, params=list(op.params))
+            except httpx.HTTPError as error:
+                raise ConnectionFailedError(f"cannot reach {op.url}: {transport_reason(error)}") from None
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            return HttpResponse(response.status_code, body)
+        assert isinstance(op, Sleep)
+        await asyncio.sleep(op.seconds)
+        return None
+
+    async def propose_top_level_prefix(
+        self, label: str, owner: str | bytes | None = None, expiry: int = 0
+    ) -> ProposalResult:
+        return await self._run(self.flow_propose_top_level_prefix(label, owner, expiry))
+
+    async def propose_prefix_status(self, prefix: str, status: str) -> ProposalResult:
+        return await self._run(self.flow_propose_prefix_status(prefix, status))
+
+    async def propose_add_member(self, account: str | bytes, organisation: str, role: str) -> ProposalResult:
+        return await self._run(self.flow_propose_add_member(account, organisation, role))
+
+    async def vote(self, proposal_id: int, support: bool = True) -> VoteResult:
+        return await self._run(self.flow_vote(proposal_id, support))
+
+    async def bootstrap_allocate_prefix(
+        self, label: str, owner: str | bytes | None = None, expiry: int = 0
+    ) -> PrefixResult:
+        return await self._run(self.flow_bootstrap_allocate_prefix(label, owner, expiry))
+
+    async def bootstrap_add_member(self, account: str | bytes, organisation: str, role: str) -> TxResult:
+        return await self._run(self.flow_bootstrap_add_member(account, organisation, role))
+
+    async def register_child(
+        self, parent: str, label: str, owner: str | bytes | None = None, expiry: int = 0
+    ) -> PrefixResult:
+        return await self._run(self.flow_register_child(parent, label, owner, expiry))
+
+    async def transfer_prefix(self, prefix: str, new_owner: str | bytes) -> PrefixResult:
+        return await self._run(self.flow_transfer_prefix(prefix, new_owner))
+
+    async def cancel_transfer(self, prefix: str) -> PrefixResult:
+        return await self._run(self.flow_cancel_transfer(prefix))
+
+    async def accept_prefix(self, prefix: str) -> PrefixResult:
+        return await self._run(self.flow_accept_prefix(prefix))
+
+    async def set_operator(self, prefix: str, operator: str | bytes, approved: bool = True) -> PrefixResult:
+        return await self._run(self.flow_set_operator(prefix, operator, approved))
+
+    async def set_service(
+        self, prefix: str, resolvers: Sequence[str], chain_id: int = 0, registry: str | bytes | None = None
+    ) -> PrefixResult:
+        return await self._run(self.flow_set_service(prefix, resolvers, chain_id, registry))
+
+    async def set_status(self, prefix: str, status: str) -> PrefixResult:
+        return await self._run(self.flow_set_status(prefix, status))
+
+    async def renew(self, prefix: str, expiry: int) -> PrefixResult:
+        return await self._run(self.flow_renew(prefix, expiry))
+
+    async def prefix(self, prefix: str) -> PrefixInfo:
+        return await self._run(self.flow_prefix(prefix))
+
+    async def is_operator(self, prefix: str, operator: str | bytes) -> bool:
+        return await self._run(self.flow_is_operator(prefix, operator))
+
+    async def register_template(
+        self, prefix: str, name: str, version: int, fields: Sequence[TemplateField]
+    ) -> TemplateResult:
+        return await self._run(self.flow_register_template(prefix, name, version, fields))
+
+    async def create_identifier(
+        self, handle: str, values: Iterable[HandleValue], template: bytes | tuple[str, int] | None = None
+    ) -> IdentifierResult:
+        return await self._run(self.flow_create_identifier(handle, values, template))
+
+    async def update_identifier(
+        self, handle: str, upserts: Iterable[HandleValue] = (), removals: Iterable[int] = ()
+    ) -> IdentifierResult:
+        return await self._run(self.flow_update_identifier(handle, upserts, removals))
+
+    async def delete_identifier(self, handle: str) -> IdentifierResult:
+        return await self._run(self.flow_delete_identifier(handle))
+
+    async def commitment_of(self, handle: str) -> bytes:
+        return await self._run(self.flow_commitment_of(handle))
+
+    async def version_of(self, handle: str) -> int:
+        return await self._run(self.flow_version_of(handle))
+
+    async def resolve(
+        self, handle: str, types: Sequence[str] | None = None, indexes: Sequence[int] | None = None
+    ) -> Resolution:
+        return await self._run(self.flow_resolve(handle, types, indexes))
+
+    async def suspend(self, prefix: str) -> PrefixResult:
+        """Suspend a child prefix (by its parent's owner): ``set_status(prefix, "suspended")``."""
+        return await self.set_status(prefix, "suspended")
+
+    async def resume(self, prefix: str) -> PrefixResult:
+        """Reactivate a suspended child prefix: ``set_status(prefix, "active")``."""
+        return await self.set_status(prefix, "active")
+
+
+copy_docs(AsyncIdfuseClient)

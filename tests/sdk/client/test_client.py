@@ -1,0 +1,334 @@
+"""The SDK client against a real fusion node (`idfuse node start` as a subprocess): the
+enterprise writes, governance, resolution with its chain fallback, every error decoded to its
+named exception, and the async client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+from eth_account import Account as EthAccount
+from web3 import Web3
+
+from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
+from idfuse_sdk.encoding import HandleValue, TemplateField, commitment, encode_values, template_id
+from idfuse_sdk.exceptions import (
+    ClientError,
+    ContractRevertError,
+    IdentifierAlreadyExists,
+    IdentifierStaleValues,
+    NotFoundError,
+    PrefixAlreadyRegistered,
+    PrefixNotPendingOwner,
+    PrefixUnauthorized,
+    TransactionRejectedError,
+)
+from idfuse_sdk.identifiers import handle_key, prefix_node
+from idfuse_sdk.types import TOMBSTONE
+from tests.e2e.processes import IdfuseProcess
+
+RESOLVE_TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("client") / "node"
+    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
+    process = IdfuseProcess(
+        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
+    )
+    try:
+        endpoints = process.wait_ready("resolver_url")
+        yield data_dir, endpoints
+    finally:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def validator_account(node):
+    data_dir, _ = node
+    return Account.from_keystore(
+        data_dir / "validator.keystore.json", password_file=data_dir / "validator.password"
+    )
+
+
+@pytest.fixture(scope="module")
+def admin(node, validator_account):
+    """The validator: the Consortium's bootstrap admin."""
+    with IdfuseClient.from_endpoints(node[0], account=validator_account) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dev(node):
+    """The development account: a Member, funded."""
+    with IdfuseClient.from_endpoints(node[0], account=Account.dev_account(node[0])) as client:
+        yield client
+
+
+def dead_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def fund(node, address: str) -> None:
+    """Send the development account's ether to ``address`` (new members pay for gas)."""
+    _, endpoints = node
+    w3 = Web3(Web3.HTTPProvider(endpoints["rpc_url"]))
+    payer = Account.dev_account(node[0])
+    signed = payer.sign_transaction(
+        {
+            "type": 2,
+            "chainId": endpoints["chain_id"],
+            "nonce": w3.eth.get_transaction_count(payer.address, "pending"),
+            "to": address,
+            "value": 10**20,
+            "gas": 21_000,
+            "maxFeePerGas": 10**11,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    )
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=30)
+
+
+def member(node, admin, role: str):
+    """A fresh funded account the bootstrap admin made a member with ``role``."""
+    account = EthAccount.create()
+    admin.bootstrap_add_member(account.address, f"{role} org", role)
+    fund(node, account.address)
+    return account
+
+
+def resolved(client: IdfuseClient, handle: str, version_value: bytes):
+    """The resolver's answer once the indexer shows ``version_value`` at index 1."""
+    deadline = time.monotonic() + RESOLVE_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            answer = client.resolve(handle)
+            if answer.value(1).data == version_value:
+                return answer
+        except (NotFoundError, LookupError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{handle} did not resolve to {version_value!r}")
+
+
+def stored(resolution):
+    return [(v.index, v.type, v.format, v.data, v.ttl) for v in resolution.values]
+
+
+@pytest.fixture(scope="module")
+def prefixes(admin, dev):
+    top = admin.bootstrap_allocate_prefix("88", owner=dev.address)
+    assert top.node == prefix_node("88")
+    assert top.tx.final is True
+    assert top.tx.event("PrefixRegistered").args["owner"] == dev.address
+    second = dev.register_child("88", "100")
+    third = dev.register_child("88.100", "1")
+    assert (second.prefix, third.prefix) == ("88.100", "88.100.1")
+    assert third.node == prefix_node("88.100.1")
+    return third
+
+
+def test_identifier_lifecycle_and_resolution_with_fallback(node, dev, prefixes):
+    info = dev.prefix("88.100.1")
+    assert (info.owner, info.status, info.name) == (dev.address, "active", "88.100.1")
+    assert info.parent == prefix_node("88.100")
+    fields = [TemplateField("URL", required=True), TemplateField("EMAIL")]
+    template = dev.register_template("88.100.1", "part", 1, fields)
+    assert template.template_id == template_id(prefix_node("88.100.1"), "part", 1)
+
+    handle = "88.100.1/PN-0001"
+    values = [HandleValue.text(1, "URL", "https://example.com/pn-1"), HandleValue.text(2, "EMAIL", "a@b.c")]
+    created = dev.create_identifier(handle, values, template=("part", 1))
+    assert created.handle_key == handle_key("88.100.1", "PN-0001")
+    assert created.version == 1
+    assert created.commitment == commitment(template.template_id, encode_values(values))
+    assert dev.commitment_of(handle) == created.commitment
+
+    answer = resolved(dev, handle, b"https://example.com/pn-1")
+    assert answer.source == "resolver"
+    assert answer.value("URL").provenance.tx_hash == created.tx.tx_hash
+    assert answer.value("HS_ADMIN").data["owner"] == dev.address
+
+    _, endpoints = node
+    offline = IdfuseClient(
+        endpoints["rpc_url"], contracts=endpoints["contracts"], resolver_url=dead_url(), account=dev._account
+    )
+    fallback = offline.resolve(handle)
+    assert fallback.source == "chain"
+    assert stored(fallback) == stored(answer)
+    assert fallback.provenance.tx_hash == created.tx.tx_hash
+    assert fallback.template == template.template_id
+    assert [v.index for v in offline.resolve(handle, types=["url"]).values] == [1]
+    assert [v.index for v in dev.resolve(handle, indexes=[2]).values] == [2]
+
+    updated = dev.update_identifier(handle, [HandleValue.text(1, "URL", "https://example.com/v2")])
+    assert (updated.version, dev.version_of(handle)) == (2, 2)
+    # No resolver: the current values come from the chain's events.
+    again = offline.update_identifier(handle, removals=[2])
+    assert again.version == 3
+    assert [v.index for v in offline.resolve(handle).values] == [1, 100]
+    assert resolved(dev, handle, b"https://example.com/v2").value(1).provenance.tx_hash == updated.tx.tx_hash
+
+    deleted = dev.delete_identifier(handle)
+    assert deleted.commitment == TOMBSTONE == dev.commitment_of(handle)
+    with pytest.raises(NotFoundError):
+        offline.resolve(handle)
+    with pytest.raises(NotFoundError):
+        offline.resolve("88.100.1/never")
+    offline.close()
+
+
+def test_transfer_operators_service_and_status(node, admin, dev, prefixes):
+    other = member(node, admin, "auditor")
+    with IdfuseClient.from_endpoints(node[0], account=other) as them:
+        child = dev.register_child("88.100", "7")
+        dev.transfer_prefix("88.100.7", other.address)
+        assert dev.prefix("88.100.7").pending_owner == other.address
+        dev.cancel_transfer("88.100.7")
+        assert dev.prefix("88.100.7").pending_owner is None
+        with pytest.raises(PrefixNotPendingOwner) as refused:
+            them.accept_prefix("88.100.7")
+        assert (refused.value.node, refused.value.caller) == (child.node, other.address)
+        dev.transfer_prefix("88.100.7", other.address)
+        accepted = them.accept_prefix("88.100.7")
+        assert accepted.tx.event("PrefixOwnershipTransferred").args["newOwner"] == other.address
+        assert dev.prefix("88.100.7").owner == other.address
+
+        operated = dev.register_child("88.100", "8")
+        with pytest.raises(PrefixUnauthorized):
+            them.register_child("88.100.8", "x")
+        dev.set_operator("88.100.8", other.address, True)
+        assert dev.is_operator("88.100.8", other.address)
+        them.register_child("88.100.8", "x")
+        dev.set_operator("88.100.8", other.address, False)
+        assert not dev.is_operator("88.100.8", other.address)
+
+        registry = dev.contracts["IdentifierRegistry"]
+        dev.set_service("88.100.8", ["https://resolver.example/"], 4242, registry)
+        info = dev.prefix("88.100.8")
+        assert (info.resolvers, info.service_chain_id, info.service_registry) == (
+            ("https://resolver.example/",),
+            4242,
+            registry,
+        )
+        assert dev.suspend("88.100.8").tx.event("PrefixStatusChanged").args["status"] == 2
+        assert dev.prefix("88.100.8").status == "suspended"
+        dev.resume("88.100.8")
+        assert dev.prefix("88.100.8").status == "active"
+        assert operated.node == prefix_node("88.100.8")
+
+
+def test_custom_errors_are_named_exceptions_with_arguments(node, admin, dev, prefixes):
+    outsider = member(node, admin, "auditor")
+    raised: list[BaseException] = []
+    with IdfuseClient.from_endpoints(node[0], account=outsider) as them:
+        with pytest.raises(PrefixUnauthorized) as caught:
+            them.register_child("88.100.1", "intruder")
+        raised.append(caught.value)
+        assert caught.value.node == prefix_node("88.100.1")
+        assert caught.value.caller == outsider.address
+        assert caught.value.arguments == {"node": prefix_node("88.100.1"), "caller": outsider.address}
+        assert str(caught.value).endswith(
+            f"PrefixUnauthorized(node=0x{prefix_node('88.100.1').hex()}, caller={outsider.address})"
+        )
+        assert isinstance(caught.value, ContractRevertError)
+        with pytest.raises(PrefixUnauthorized) as caught:
+            them.create_identifier("88.100.1/intruder", [HandleValue.text(1, "URL", "x")])
+        raised.append(caught.value)
+
+    with pytest.raises(PrefixAlreadyRegistered) as duplicate:
+        dev.register_child("88", "100")
+    raised.append(duplicate.value)
+    assert (duplicate.value.node, duplicate.value.name) == (prefix_node("88.100"), "88.100")
+
+    dev.create_identifier("88.100.1/DUP", [HandleValue.text(1, "URL", "x")])
+    with pytest.raises(IdentifierAlreadyExists) as exists:
+        dev.create_identifier("88.100.1/DUP", [HandleValue.text(1, "URL", "y")])
+    raised.append(exists.value)
+    assert exists.value.handle_key == handle_key("88.100.1", "DUP")
+
+    stranger = EthAccount.create()
+    dev.register_child("88", "999", owner=stranger.address)  # it may write there, but not send
+    with IdfuseClient.from_endpoints(node[0], account=stranger) as nobody:
+        with pytest.raises(TransactionRejectedError) as refused:
+            nobody.register_child("88.999", "x")
+        raised.append(refused.value)
+        assert "sender not allowed by consortium" in str(refused.value)
+        assert stranger.key.hex() not in repr(nobody)
+
+    for account in (outsider, stranger, dev._account):
+        secret = account.key.hex()
+        for error in raised:
+            assert secret not in str(error)
+            assert secret not in repr(error)
+            assert secret.removeprefix("0x") not in str(error)
+        assert secret not in repr(dev)
+        assert secret not in repr(admin)
+    assert dev.address in repr(dev)
+
+
+def test_governance_reports_execution_or_missing_votes(node, admin, dev, prefixes):
+    # Two voters (the validator and the development account): a proposal needs both.
+    proposal = dev.propose_top_level_prefix("99")
+    assert (proposal.state, proposal.yes, proposal.threshold, proposal.votes_needed) == ("open", 1, 2, 1)
+    vote = admin.vote(proposal.proposal_id, True)
+    assert vote.executed
+    assert vote.votes_needed == 0
+    assert vote.tx.event("ProposalExecuted").args["id"] == proposal.proposal_id
+    assert dev.prefix("99").owner == dev.address
+
+    # Four voters: the threshold is ceil(8/3) = 3, so one more vote still leaves one missing.
+    second, third = member(node, admin, "validator"), member(node, admin, "validator")
+    proposal = dev.propose_top_level_prefix("98", owner=second.address)
+    assert (proposal.threshold, proposal.votes_needed) == (3, 2)
+    vote = admin.vote(proposal.proposal_id, True)
+    assert (vote.state, vote.yes, vote.votes_needed, vote.executed) == ("open", 2, 1, False)
+    with IdfuseClient.from_endpoints(node[0], account=third) as voter:
+        vote = voter.vote(proposal.proposal_id, True)
+    assert vote.executed
+    assert dev.prefix("98").owner == second.address
+    with pytest.raises(ClientError):
+        admin.vote(proposal.proposal_id, True)
+
+
+def test_async_client(node, dev, prefixes):
+    async def scenario():
+        async with AsyncIdfuseClient.from_endpoints(node[0], account=Account.dev_account(node[0])) as client:
+            assert await client.connect() == node[1]["chain_id"]
+            child = await client.register_child("88.100", "2")
+            assert child.node == prefix_node("88.100.2")
+            created = await client.create_identifier(
+                "88.100.2/A-1", [HandleValue.text(1, "URL", "https://a")]
+            )
+            assert await client.commitment_of("88.100.2/A-1") == created.commitment
+            # Two creations of one handle race: both estimate fine, the second fails when mined
+            # and is replayed at its block to name the error.
+            values = [HandleValue.text(1, "URL", "https://b")]
+            results = await asyncio.gather(
+                client.create_identifier("88.100.2/RACE", values),
+                client.create_identifier("88.100.2/RACE", values),
+                return_exceptions=True,
+            )
+            errors = [item for item in results if isinstance(item, BaseException)]
+            assert len(errors) == 1
+            assert isinstance(errors[0], IdentifierAlreadyExists | IdentifierStaleValues)
+            assert errors[0].tx_hash is not None or isinstance(errors[0], IdentifierAlreadyExists)
+            deadline = time.monotonic() + RESOLVE_TIMEOUT
+            while True:
+                try:
+                    answer = await client.resolve("88.100.2/A-1")
+                    break
+                except NotFoundError:
+                    assert time.monotonic() < deadline
+                    await asyncio.sleep(0.1)
+            assert answer.value(1).data == b"https://a"
+            info = await client.prefix("88.100.2")
+            assert info.owner == dev.address
+
+    asyncio.run(scenario())
