@@ -36,6 +36,7 @@ from eth.exceptions import HeaderNotFound
 from eth.validation import validate_word
 from eth_typing import Hash32
 
+from idfuse_node.ledger import rawrlp
 from idfuse_node.ledger.vm import QbftLondonBlockHeader
 
 TRANSACTIONS_PREFIX = b"idfuse:block-transactions:"
@@ -90,7 +91,7 @@ class QbftChainDB(ChainDB):
     def _flat(self, prefix: bytes, root: Hash32) -> list[bytes]:
         key = prefix + root
         try:
-            encoded: list[bytes] = rlp.decode(bytes(self.db[key]))
+            encoded: list[bytes] = rawrlp.decode(bytes(self.db[key]))
         except KeyError:
             # Stored before the flat lists existed: read the trie once and keep its list.
             encoded = [bytes(item) for item in self._get_block_data_from_root_hash(self.db, root)]

@@ -10,6 +10,7 @@ from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, LogAPI, ReceiptAPI, SignedTransactionAPI
 from eth_typing import Address
 
+from idfuse_node.ledger import rawrlp
 from idfuse_sdk.hashing import keccak
 
 DYNAMIC_FEE_TYPE = 2
@@ -231,7 +232,7 @@ def block_logs(
         zip(encoded_transactions, encoded_receipts, strict=True)
     ):
         # A typed receipt is its type byte and then the RLP list; a legacy one the list alone.
-        fields = rlp.decode(receipt if receipt[0] >= 0xC0 else receipt[1:])
+        fields = rawrlp.decode(receipt if receipt[0] >= 0xC0 else receipt[1:])
         logs = fields[3]
         if not logs:
             continue
