@@ -63,7 +63,8 @@ class AsyncIdfuseClient(BaseIdfuseClient):
             http_timeout=http_timeout,
         )
         self.web3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
-        self._http = httpx.AsyncClient(timeout=http_timeout)
+        self._http = httpx.AsyncClient(timeout=http_timeout, follow_redirects=True)
+        self._poa_added = False
 
     @classmethod
     def from_endpoints(
@@ -99,9 +100,6 @@ class AsyncIdfuseClient(BaseIdfuseClient):
         :raises ConnectionFailedError: the node cannot be reached.
         """
         await self._run(self._connect())
-        if self._qbft:
-            with suppress(ValueError):  # already there
-                self.web3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="idfuse_poa", layer=0)
         assert self.chain_id is not None
         return self.chain_id
 
@@ -112,12 +110,20 @@ class AsyncIdfuseClient(BaseIdfuseClient):
             try:
                 op = flow.send(answer) if failure is None else flow.throw(failure)
             except StopIteration as stop:
+                self._add_poa_middleware()
                 return stop.value  # type: ignore[no-any-return]
             answer, failure = None, None
             try:
                 answer = await self._do(op)
             except ConnectionFailedError as error:
                 failure = error
+
+    def _add_poa_middleware(self) -> None:
+        """Once the chain is known to have a long extraData, let ``self.web3`` read its blocks."""
+        if self.long_extra_data and not self._poa_added:
+            with suppress(ValueError):  # already there
+                self.web3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="idfuse_poa", layer=0)
+            self._poa_added = True
 
     async def _do(self, op: Op) -> Any:
         if isinstance(op, Rpc):

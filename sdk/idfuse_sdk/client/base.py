@@ -60,6 +60,7 @@ from idfuse_sdk.exceptions import (
     ValidationError,
 )
 from idfuse_sdk.identifiers import handle_key, parse_handle, prefix_node, validate_label
+from idfuse_sdk.qbft import MIX_HASH
 from idfuse_sdk.types import PUBLIC_READ, TOMBSTONE, ZERO32, ValueFormat
 
 __all__ = ["BaseIdfuseClient", "Endpoints", "read_endpoints_file"]
@@ -180,6 +181,7 @@ class BaseIdfuseClient:
         self.chain_id: int | None = None
         self._dynamic_fee = True
         self._qbft = False
+        self.long_extra_data = False
         self._next_nonce: int | None = None
 
     def __repr__(self) -> str:
@@ -202,21 +204,12 @@ class BaseIdfuseClient:
 
     def _rpc(self, method: str, params: list[Any]) -> Flow[Any]:
         response = yield Rpc(method, params)
-        if not isinstance(response, dict):
-            raise ConnectionFailedError(f"{self.rpc_url} answered {method} with something not JSON-RPC")
-        error = response.get("error")
-        if error is not None:
-            code = error.get("code") if isinstance(error, dict) else None
-            raise TransactionRejectedError(
-                f"{method} refused by {self.rpc_url}: {_rpc_message(error)}",
-                code=code if isinstance(code, int) else None,
-            )
-        return response.get("result")
+        return self._rpc_result(response, method)
 
     def _connect(self) -> Flow[None]:
-        """Learn the chain id, whether blocks carry a base fee and whether extraData is long
-        (QBFT/Clique: then web3.py needs ``ExtraDataToPOAMiddleware``, and on QBFT inclusion is
-        finality)."""
+        """Learn the chain id, whether blocks carry a base fee, whether extraData is long
+        (QBFT, Clique: web3.py then needs ``ExtraDataToPOAMiddleware``) and whether the chain
+        runs QBFT (its mix hash), where inclusion is finality."""
         if self.chain_id is not None:
             return
         chain_id = _quantity((yield from self._rpc("eth_chainId", [])))
@@ -224,7 +217,8 @@ class BaseIdfuseClient:
         block = block or {}
         self._dynamic_fee = block.get("baseFeePerGas") is not None
         extra = str(block.get("extraData") or "0x")
-        self._qbft = (len(extra) - 2) // 2 > _EXTRA_DATA_VANITY
+        self.long_extra_data = (len(extra) - 2) // 2 > _EXTRA_DATA_VANITY
+        self._qbft = str(block.get("mixHash") or "").lower() == _hex(MIX_HASH)
         self.chain_id = chain_id
 
     def _call(self, contract: str, name: str, *args: Any, block: str = "latest") -> Flow[tuple[Any, ...]]:
@@ -233,12 +227,11 @@ class BaseIdfuseClient:
         request = {"to": self.contracts[contract], "data": _hex(fn.encode(*args))}
         response = yield Rpc("eth_call", [request, block])
         self._raise_revert(response, f"{name} reverted")
-        result = yield from self._rpc_result(response, "eth_call")
+        result = self._rpc_result(response, "eth_call")
         return fn.decode(bytes.fromhex(str(result)[2:]))
 
-    def _rpc_result(self, response: Any, method: str) -> Flow[Any]:
-        if False:  # pragma: no cover - makes this a generator for ``yield from``
-            yield Sleep(0)
+    def _rpc_result(self, response: Any, method: str) -> Any:
+        """The ``result`` of a JSON-RPC response; an ``error`` raises TransactionRejectedError."""
         if not isinstance(response, dict):
             raise ConnectionFailedError(f"{self.rpc_url} answered {method} with something not JSON-RPC")
         error = response.get("error")
@@ -288,7 +281,7 @@ class BaseIdfuseClient:
         call = {"from": account.address, "to": self.contracts[contract], "data": _hex(fn.encode(*args))}
         response = yield Rpc("eth_estimateGas", [call])
         self._raise_revert(response, f"{name} would revert")
-        estimate = _quantity((yield from self._rpc_result(response, "eth_estimateGas")))
+        estimate = _quantity(self._rpc_result(response, "eth_estimateGas"))
         fees = yield from self._fees()
         nonce = yield from self._nonce(account.address)
         fields: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -172,8 +173,6 @@ class ResolvedValue:
     @property
     def text(self) -> str:
         """The data as text: UTF-8 for ``string``, base64 for ``base64``, hex for ``hex``."""
-        import base64
-
         if isinstance(self.data, dict):
             return str(self.data)
         if self.format == "base64":

@@ -66,7 +66,8 @@ class IdfuseClient(BaseIdfuseClient):
             http_timeout=http_timeout,
         )
         self.web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
-        self._http = httpx.Client(timeout=http_timeout)
+        self._http = httpx.Client(timeout=http_timeout, follow_redirects=True)
+        self._poa_added = False
 
     @classmethod
     def from_endpoints(
@@ -102,9 +103,6 @@ class IdfuseClient(BaseIdfuseClient):
         :raises ConnectionFailedError: the node cannot be reached.
         """
         self._run(self._connect())
-        if self._qbft:
-            with suppress(ValueError):  # already there
-                self.web3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="idfuse_poa", layer=0)
         assert self.chain_id is not None
         return self.chain_id
 
@@ -115,12 +113,20 @@ class IdfuseClient(BaseIdfuseClient):
             try:
                 op = flow.send(answer) if failure is None else flow.throw(failure)
             except StopIteration as stop:
+                self._add_poa_middleware()
                 return stop.value  # type: ignore[no-any-return]
             answer, failure = None, None
             try:
                 answer = self._do(op)
             except ConnectionFailedError as error:
                 failure = error
+
+    def _add_poa_middleware(self) -> None:
+        """Once the chain is known to have a long extraData, let ``self.web3`` read its blocks."""
+        if self.long_extra_data and not self._poa_added:
+            with suppress(ValueError):  # already there
+                self.web3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="idfuse_poa", layer=0)
+            self._poa_added = True
 
     def _do(self, op: Op) -> Any:
         if isinstance(op, Rpc):

@@ -85,6 +85,18 @@ def _make(contract: str, entry: dict[str, Any]) -> type[ContractRevertError]:
     return type(str(entry["name"]), (ContractRevertError,), namespace)
 
 
+def _declaring_contract(name: str, listed_by: str) -> str:
+    """The contract whose interface declares error ``name``: an ABI also lists the errors of
+    the contracts and libraries it calls (the Consortium's lists PrefixRegistry's), so the
+    name's domain prefix decides (``Consortium…``, ``Prefix…``; every other one is the
+    IdentifierRegistry's)."""
+    if name.startswith("Consortium"):
+        return "Consortium"
+    if name.startswith("Prefix"):
+        return "PrefixRegistry"
+    return "IdentifierRegistry" if listed_by != "Consortium" else listed_by
+
+
 @cache
 def _registry() -> tuple[dict[bytes, type[ContractRevertError]], dict[str, type[ContractRevertError]]]:
     by_selector: dict[bytes, type[ContractRevertError]] = {}
@@ -93,7 +105,7 @@ def _registry() -> tuple[dict[bytes, type[ContractRevertError]], dict[str, type[
         for entry in load(contract).abi:
             if entry.get("type") != "error" or entry["name"] in by_name:
                 continue
-            cls = _make(contract, entry)
+            cls = _make(_declaring_contract(entry["name"], contract), entry)
             types = ",".join(cls.argument_types)  # type: ignore[attr-defined]
             by_selector[function_signature_to_4byte_selector(f"{entry['name']}({types})")] = cls
             by_name[entry["name"]] = cls

@@ -16,13 +16,14 @@ from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.encoding import HandleValue, TemplateField, commitment, encode_values, template_id
 from idfuse_sdk.exceptions import (
     ClientError,
+    ConnectionFailedError,
     ContractRevertError,
     IdentifierAlreadyExists,
-    IdentifierStaleValues,
     NotFoundError,
     PrefixAlreadyRegistered,
     PrefixNotPendingOwner,
     PrefixUnauthorized,
+    PrivateKeyError,
     TransactionRejectedError,
 )
 from idfuse_sdk.identifiers import handle_key, prefix_node
@@ -317,8 +318,12 @@ def test_async_client(node, dev, prefixes):
             )
             errors = [item for item in results if isinstance(item, BaseException)]
             assert len(errors) == 1
-            assert isinstance(errors[0], IdentifierAlreadyExists | IdentifierStaleValues)
-            assert errors[0].tx_hash is not None or isinstance(errors[0], IdentifierAlreadyExists)
+            # Mined and failed: replayed at its block, and the exception names the transaction.
+            assert isinstance(errors[0], IdentifierAlreadyExists)
+            assert errors[0].tx_hash is not None
+            assert "reverted in " + errors[0].tx_hash in str(errors[0])
+            receipt = await client.web3.eth.get_transaction_receipt(errors[0].tx_hash)
+            assert receipt["status"] == 0
             deadline = time.monotonic() + RESOLVE_TIMEOUT
             while True:
                 try:
@@ -330,5 +335,43 @@ def test_async_client(node, dev, prefixes):
             assert answer.value(1).data == b"https://a"
             info = await client.prefix("88.100.2")
             assert info.owner == dev.address
+            latest = await client.web3.eth.get_block("latest")  # the POA middleware reads QBFT blocks
+            assert len(latest["proofOfAuthorityData"]) > 32
+        async with AsyncIdfuseClient(
+            node[1]["rpc_url"], contracts=node[1]["contracts"], resolver_url=dead_url()
+        ) as offline:
+            fallback = await offline.resolve("88.100.2/A-1")
+            assert fallback.source == "chain"
+            assert fallback.value(1).data == b"https://a"
 
     asyncio.run(scenario())
+
+
+def test_connection_failures_and_accounts_from_the_environment(node, monkeypatch):
+    _, endpoints = node
+    secret = EthAccount.create()
+    monkeypatch.setenv("IDFUSE_TEST_KEY", secret.key.hex())
+    account = Account.from_env("IDFUSE_TEST_KEY")
+    assert account.address == secret.address
+    client = IdfuseClient(dead_url(), contracts=endpoints["contracts"], account=account)
+    with pytest.raises(ConnectionFailedError) as failed:
+        client.prefix("88")
+    assert "cannot reach the JSON-RPC node" in str(failed.value)
+    with pytest.raises(ConnectionFailedError):
+        client.register_child("88", "1")
+    for text in (str(failed.value), repr(failed.value), repr(client)):
+        assert secret.key.hex().removeprefix("0x") not in text
+    client.close()
+    monkeypatch.setenv("IDFUSE_TEST_KEY", "not a key")
+    with pytest.raises(PrivateKeyError) as bad:
+        Account.from_env("IDFUSE_TEST_KEY")
+    assert "IDFUSE_TEST_KEY" in str(bad.value)
+
+
+def test_a_client_without_an_account_only_reads(node, prefixes):
+    with IdfuseClient.from_endpoints(node[0]) as reader:
+        assert reader.prefix("88").registered
+        with pytest.raises(ClientError, match="no account"):
+            reader.register_child("88", "5")
+        assert reader.connect() == node[1]["chain_id"]
+        assert len(reader.web3.eth.get_block("latest")["proofOfAuthorityData"]) > 32
