@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
@@ -825,10 +826,41 @@ def transport_reason(error: BaseException) -> str:
     return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 
+_READS: Final = frozenset({"prefix", "is_operator", "commitment_of", "version_of"})
+_RAISES_WRITE: Final = """
+
+:raises ValidationError: an argument breaks a rule of docs/data-model.md; nothing was sent.
+:raises ContractRevertError: the contract refuses, as its named subclass (``PrefixUnauthorized``,
+    ``IdentifierStaleValues``, …) with the error's arguments; estimated before sending, or
+    replayed at the block of a mined failure (then ``tx_hash`` is set).
+:raises TransactionRejectedError: the node refused the transaction (``sender not allowed by
+    consortium``, ``insufficient funds``, …).
+:raises TransactionTimeoutError: no receipt within the client's ``timeout``.
+:raises ConnectionFailedError: the JSON-RPC node cannot be reached.
+:raises ClientError: the client has no account."""
+_RAISES_READ: Final = """
+
+:raises ValidationError: an argument breaks a rule of docs/data-model.md.
+:raises ContractRevertError: the view reverts (as its named subclass).
+:raises ConnectionFailedError: the JSON-RPC node cannot be reached."""
+_RAISES_RESOLVE: Final = """
+
+:raises ValidationError: the handle breaks the identifier rules.
+:raises NotFoundError: not registered, deleted, or its prefix is not live.
+:raises ResolverError: the resolver answered with another error.
+:raises ChainDataError: (fallback) the chain's event values do not match the commitment.
+:raises ConnectionFailedError: neither the resolver nor the JSON-RPC node can be reached."""
+
+
 def copy_docs(front_end: type[BaseIdfuseClient]) -> None:
-    """Give each public method of a front end the docstring of the flow it runs."""
+    """Give each public method of a front end the docstring of the flow it runs, with the
+    exceptions it raises."""
     for name in dir(front_end):
         flow = getattr(BaseIdfuseClient, f"flow_{name}", None)
         method = front_end.__dict__.get(name)
         if flow is not None and method is not None and not method.__doc__:
-            method.__doc__ = flow.__doc__
+            if name == "resolve":
+                raises = _RAISES_RESOLVE
+            else:
+                raises = _RAISES_READ if name in _READS else _RAISES_WRITE
+            method.__doc__ = (flow.__doc__ or "") + textwrap.indent(raises, " " * 8)

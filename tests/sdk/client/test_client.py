@@ -19,6 +19,7 @@ from idfuse_sdk.exceptions import (
     ConnectionFailedError,
     ContractRevertError,
     IdentifierAlreadyExists,
+    IdentifierStaleValues,
     NotFoundError,
     PrefixAlreadyRegistered,
     PrefixNotPendingOwner,
@@ -324,6 +325,17 @@ def test_async_client(node, dev, prefixes):
             assert "reverted in " + errors[0].tx_hash in str(errors[0])
             receipt = await client.web3.eth.get_transaction_receipt(errors[0].tx_hash)
             assert receipt["status"] == 0
+            # Two updates from the same current values: the second's values are stale when mined.
+            results = await asyncio.gather(
+                client.update_identifier("88.100.2/A-1", [HandleValue.text(2, "EMAIL", "x@y.z")]),
+                client.update_identifier("88.100.2/A-1", [HandleValue.text(3, "EMAIL", "p@q.r")]),
+                return_exceptions=True,
+            )
+            stale = [item for item in results if isinstance(item, BaseException)]
+            assert len(stale) == 1
+            assert isinstance(stale[0], IdentifierStaleValues)
+            assert stale[0].handle_key == handle_key("88.100.2", "A-1")
+            assert stale[0].stored == await client.commitment_of("88.100.2/A-1")
             deadline = time.monotonic() + RESOLVE_TIMEOUT
             while True:
                 try:
