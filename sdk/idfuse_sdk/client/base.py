@@ -295,22 +295,28 @@ class BaseIdfuseClient:
             **fees,
         }
         signed = account.sign_transaction(fields)
-        try:
-            sent = yield from self._rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
-        except TransactionRejectedError as error:
+        response = yield Rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
+        refusal = response.get("error") if isinstance(response, dict) else None
+        if refusal is not None:
             self._next_nonce = None  # resynchronise with the node next time
+            code = refusal.get("code") if isinstance(refusal, dict) else None
             raise TransactionRejectedError(
-                f"{name}: the node refused the transaction: {error.args[0].split(': ', 1)[-1]}",
-                code=error.code,
-            ) from None
+                f"{name}: the node refused the transaction: {_rpc_message(refusal)}",
+                code=code if isinstance(code, int) else None,
+            )
+        sent = self._rpc_result(response, "eth_sendRawTransaction")
         tx_hash = str(sent) if sent else _hex(bytes(signed.hash))
         receipt = yield from self._wait_receipt(tx_hash, name)
         block_number = _quantity(receipt["blockNumber"])
         if _quantity(receipt.get("status", 1)) != 1:
             replay = yield Rpc("eth_call", [call, hex(block_number)])
-            failure = revert_error(
-                revert_data(replay.get("error") or {}) or b"", f"{name} reverted in {tx_hash}"
-            )
+            error = replay.get("error") if isinstance(replay, dict) else None
+            if error is None:  # the call succeeds at that state: gas, or a state it no longer sees
+                failure = ContractRevertError(
+                    f"{name} failed in {tx_hash} (out of gas, or reverted in a state a replay cannot see)"
+                )
+            else:
+                failure = revert_error(revert_data(error) or b"", f"{name} reverted in {tx_hash}")
             failure.tx_hash = tx_hash
             raise failure
         addresses = {address.lower() for address in self.contracts.values()}
