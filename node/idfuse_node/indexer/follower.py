@@ -39,7 +39,7 @@ from idfuse_node.indexer import events as ev
 from idfuse_node.indexer import schema
 from idfuse_node.indexer.apply import BlockApplier
 from idfuse_node.indexer.records import ChainBinding, Checkpoint
-from idfuse_node.indexer.source import BlockHeaderInfo, ChainSource, TxInfo
+from idfuse_node.indexer.source import BlockHeaderInfo, ChainSource, LogAnswers, TxInfo
 from idfuse_node.indexer.store import IndexStore
 from idfuse_node.indexer.writer import BlockWriter, FinalBlocksWriter, prune_undo, rollback_to
 
@@ -91,6 +91,15 @@ class _Fetched:
     headers: list[BlockHeaderInfo]
     by_block: Mapping[int, list[ev.RegistryEvent]]
     transactions: Mapping[bytes, TxInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """One range's headers and its ``eth_getLogs`` answers, not parsed yet."""
+
+    first: int
+    headers: list[BlockHeaderInfo]
+    logs: LogAnswers
 
 
 class Indexer:
@@ -207,8 +216,11 @@ class Indexer:
         )
 
     def _sync_range(self, start: int, head: int, final: int) -> None:
-        """Index ``start``…``head``: one thread fetches and decodes the next range while this
-        one applies and commits the current one (the endpoint and the store work in parallel)."""
+        """Index ``start``…``head``: one thread fetches the next range while this one parses,
+        decodes, applies and commits the current one (the endpoint and the store work in
+        parallel). The fetching thread only waits on the endpoint: were it to parse and decode
+        too, each store read here, which lets go of the interpreter lock, would wait for that
+        thread's whole switch interval to get it back.)"""
         ranges = self._ranges(start, head)
         with ThreadPoolExecutor(1, thread_name_prefix="idfuse-indexer-fetch") as fetcher:
             pending = self._fetch_next(fetcher, ranges)
@@ -217,15 +229,20 @@ class Indexer:
                     pending.cancel()
                     return
                 try:
-                    fetched = pending.result()
+                    answered = pending.result()
+                    self._learn_density(len(answered.headers), answered.logs.count())
+                    pending = self._fetch_next(fetcher, ranges)
+                    fetched = self._decode(answered)
                 except _ChainMoved as moved:
                     # Nothing of the range was committed; the reorg check sees the new chain.
+                    if pending is not None:
+                        pending.cancel()
                     raise _Reorg(moved.first - 1, final) from None
                 previous = self._stored_hash(fetched.first - 1) if fetched.first > 0 else None
                 if previous is not None and fetched.headers[0].parent_hash != previous:
+                    if pending is not None:
+                        pending.cancel()
                     raise _Reorg(fetched.first - 1, final)
-                self._learn_density(fetched)
-                pending = self._fetch_next(fetcher, ranges)
                 self._commit_blocks(fetched.headers, fetched.by_block, fetched.transactions, final)
                 self._progress(head)
 
@@ -241,29 +258,36 @@ class Indexer:
             yield position, last
             position = last + 1
 
-    def _learn_density(self, fetched: _Fetched) -> None:
-        blocks = len(fetched.headers)
-        events = sum(len(events) for events in fetched.by_block.values())
+    def _learn_density(self, blocks: int, events: int) -> None:
+        """Size the next ranges by ``events`` (logs of the registries) in ``blocks``."""
         wanted = RANGE_EVENTS * blocks // max(events, 1)
         self._span = max(1, min(wanted, self._span * 4))
 
     def _fetch_next(
         self, fetcher: ThreadPoolExecutor, ranges: Iterator[tuple[int, int]]
-    ) -> Future[_Fetched] | None:
+    ) -> Future[_Answered] | None:
         bounds = next(ranges, None)
         return None if bounds is None else fetcher.submit(self._fetch, *bounds)
 
-    def _fetch(self, first: int, last: int) -> _Fetched:
-        """Headers, decoded events and batch transactions of blocks ``first``…``last``.
+    def _fetch(self, first: int, last: int) -> _Answered:
+        """Headers and ``eth_getLogs`` answers of blocks ``first``…``last``.
 
-        :raises _ChainMoved: The answers do not describe one chain (a reorg while fetching).
+        :raises _ChainMoved: The headers do not describe one chain (a reorg while fetching).
         """
         headers = self.source.headers(first, last)
         for before, after in itertools.pairwise(headers):
             if after.parent_hash != before.hash:
                 raise _ChainMoved(first)
-        hashes = {header.number: header.hash for header in headers}
-        logs = self.source.logs(first, last, self.addresses)
+        return _Answered(first, headers, self.source.fetch_logs(first, last, self.addresses))
+
+    def _decode(self, answered: _Answered) -> _Fetched:
+        """A fetched range's decoded events and batch transactions.
+
+        :raises _ChainMoved: The logs are not of the headers' blocks (a reorg while fetching).
+        """
+        first = answered.first
+        hashes = {header.number: header.hash for header in answered.headers}
+        logs = self.source.parse_logs(answered.logs)
         by_block: dict[int, list[ev.RegistryEvent]] = defaultdict(list)
         batch_txs: list[bytes] = []
         decode = self.decoder.decode
@@ -277,7 +301,7 @@ class Indexer:
             if isinstance(event, ev.BatchRegistered):
                 batch_txs.append(raw.tx_hash)
         transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
-        return _Fetched(first, headers, by_block, transactions)
+        return _Fetched(first, answered.headers, by_block, transactions)
 
     def _commit_blocks(
         self,

@@ -60,6 +60,19 @@ _DATA: Final = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 @dataclass(frozen=True, slots=True)
+class LogAnswers:
+    """``eth_getLogs`` answers as the endpoint sent them: the addresses asked for (EIP-55) and,
+    per request, its first and last block and the raw result list."""
+
+    addresses: frozenset[str]
+    answers: tuple[tuple[int, int, list[Any]], ...]
+
+    def count(self) -> int:
+        """Logs in the answers."""
+        return sum(len(answer) for _, _, answer in self.answers)
+
+
+@dataclass(frozen=True, slots=True)
 class BlockHeaderInfo:
     """What the follower needs of a block header."""
 
@@ -182,7 +195,85 @@ def parse_header(value: Any, method: str, title: str) -> BlockHeaderInfo:
 
 
 def parse_log(value: Any, method: str, title: str) -> RawLog:
-    """A log object."""
+    """A log object.
+
+    Logs come by the thousand: :func:`_parse_log_fast` accepts well-formed ones without building
+    a message per field; anything it does not accept goes through :func:`_parse_log_checked`,
+    which accepts the same objects and says what is wrong with the others.
+    """
+    fast = _parse_log_fast(value)
+    return _parse_log_checked(value, method, title) if fast is None else fast
+
+
+def _hex_or_none(value: Any, size: int = -1) -> bytes | None:
+    """:func:`data` (of ``size`` bytes unless -1), or None instead of an error."""
+    if type(value) is not str or value[:2] != "0x":
+        return None
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        return None
+    if len(value) != 2 + 2 * len(raw) or (size >= 0 and len(raw) != size):
+        return None
+    return raw
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_or_none(value: str) -> str | None:
+    """:func:`address` of a string, or None instead of an error (cached: few contracts log)."""
+    raw = _hex_or_none(value, 20)
+    return None if raw is None else checksum(raw)
+
+
+def _parse_log_fast(value: Any) -> RawLog | None:
+    """:func:`_parse_log_checked`'s answer for a log it accepts, or None (then it decides)."""
+    if type(value) is not dict:
+        return None
+    try:
+        topics = value["topics"]
+        address_value = value["address"]
+        number = value["blockNumber"]
+        tx_index = value["transactionIndex"]
+        log_index = value["logIndex"]
+        log_data = _hex_or_none(value["data"])
+        block_hash = _hex_or_none(value["blockHash"], 32)
+        tx_hash = _hex_or_none(value["transactionHash"], 32)
+    except KeyError:
+        return None
+    removed = value.get("removed", False)
+    if type(topics) is not list or len(topics) > 4 or type(removed) is not bool:
+        return None
+    if log_data is None or block_hash is None or tx_hash is None or type(address_value) is not str:
+        return None
+    match = _QUANTITY.fullmatch
+    if not (
+        type(number) is str
+        and type(tx_index) is str
+        and type(log_index) is str
+        and match(number)
+        and match(tx_index)
+        and match(log_index)
+    ):
+        return None
+    checksummed = _address_or_none(address_value)
+    raw_topics = tuple(_hex_or_none(topic, 32) for topic in topics)
+    if checksummed is None or None in raw_topics:
+        return None
+    return RawLog(
+        address=checksummed,
+        topics=raw_topics,  # type: ignore[arg-type]  # None was ruled out above
+        data=log_data,
+        block_number=int(number, 16),
+        block_hash=block_hash,
+        tx_hash=tx_hash,
+        tx_index=int(tx_index, 16),
+        log_index=int(log_index, 16),
+        removed=removed,
+    )
+
+
+def _parse_log_checked(value: Any, method: str, title: str) -> RawLog:
+    """A log object, each field checked with a message naming it."""
     topics = _field(value, "topics", method, title)
     if not isinstance(topics, list) or len(topics) > 4:
         raise _bad(method, f"{title}.topics must be a list of at most 4 hashes")
@@ -508,10 +599,19 @@ class ChainSource:
         :raises ChainSourceError: the endpoint fails, refuses even a single block, or answers
             a log outside the range or from another address.
         """
+        return self.parse_logs(self.fetch_logs(start, end, addresses))
+
+    def fetch_logs(self, start: int, end: int, addresses: Iterable[str | bytes]) -> LogAnswers:
+        """:meth:`logs` in two steps: the endpoint's answers, as sent, for :meth:`parse_logs`
+        (a follower fetches in one thread and parses in another: the fetching thread then
+        mostly waits on the socket and seldom holds the interpreter lock the other needs).
+
+        :raises ChainSourceError: the endpoint fails, refuses even a single block, or answers
+            something that is not a list.
+        """
         method = "eth_getLogs"
         wanted = sorted({to_checksum_address(a) for a in addresses})
-        allowed = set(wanted)
-        found: list[RawLog] = []
+        answers: list[tuple[int, int, list[Any]]] = []
         position = start
         while position <= end:
             span = min(self._range, end - position + 1)
@@ -524,6 +624,22 @@ class ChainSource:
                 continue
             if not isinstance(answer, list):
                 raise _bad(method, f"the result must be a list, got {type(answer).__name__}")
+            answers.append((position, last, answer))
+            self._succeeded(span)
+            position = last + 1
+        return LogAnswers(frozenset(wanted), tuple(answers))
+
+    @staticmethod
+    def parse_logs(answers: LogAnswers) -> list[RawLog]:
+        """The logs of :meth:`fetch_logs`' answers, checked, in chain order.
+
+        :raises ChainSourceError: a log is malformed, outside its range or from an address
+            that was not asked for.
+        """
+        method = "eth_getLogs"
+        allowed = answers.addresses
+        found: list[RawLog] = []
+        for position, last, answer in answers.answers:
             for i, item in enumerate(answer):
                 entry = parse_log(item, method, f"log {i}")
                 if not position <= entry.block_number <= last:
@@ -531,7 +647,5 @@ class ChainSource:
                 if allowed and entry.address not in allowed:
                     raise _bad(method, f"log {i} comes from {entry.address}, which was not asked for")
                 found.append(entry)
-            self._succeeded(span)
-            position = last + 1
         found.sort(key=lambda entry: (entry.block_number, entry.log_index))
         return found
