@@ -189,6 +189,18 @@ class ChainDataError(ClientError):
     cannot be decoded: the node serving JSON-RPC is faulty or not what it claims."""
 
 
+class ProofError(ClientError):
+    """An EIP-1186 proof does not hold: a node missing from the path to the key, a node that is
+    not RLP, or a proven value that does not decode (``idfuse_sdk.proofs``). ``verify`` reports
+    it as a failed check; raised as such only by the proof helpers themselves."""
+
+
+class TrustAnchorError(ClientError):
+    """The chain does not match the trust anchor an auditor pinned: its genesis hash differs,
+    or its validator set changed since the pinned one. Pin the right anchor
+    (``TrustAnchor(validators=..., genesis_hash=...)``) after checking it out of band."""
+
+
 def __getattr__(name: str) -> type[ContractRevertError]:
     """The generated custom-error classes (``PrefixUnauthorized``, …) live in
     ``idfuse_sdk.contracts.errors``; they are importable from here too."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("eth", "plyvel", "fastapi", "uvicorn", "trie", "eth_tester")
+HEAVY = ("eth", "plyvel", "fastapi", "uvicorn", "eth_tester")
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,7 @@ def test_base_requirements_leave_out_the_node(wheel: zipfile.ZipFile) -> None:
         "httpx",
         "typer",
         "rich",
+        "trie",
     }
     node = [r for r in requires if "extra == 'node'" in r or 'extra == "node"' in r]
     assert any(r.startswith("py-evm") for r in node)

@@ -17,7 +17,7 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from idfuse_sdk.client.base import BaseIdfuseClient, copy_docs, read_endpoints_file, transport_reason
+from idfuse_sdk.client.base import copy_docs, read_endpoints_file, transport_reason
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
     IdentifierResult,
@@ -29,6 +29,7 @@ from idfuse_sdk.client.results import (
     TxResult,
     VoteResult,
 )
+from idfuse_sdk.client.verification import AuditingClient, TrustAnchor, VerificationReport
 from idfuse_sdk.encoding import HandleValue, TemplateField
 from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
 
@@ -37,7 +38,7 @@ __all__ = ["AsyncIdfuseClient"]
 T = TypeVar("T")
 
 
-class AsyncIdfuseClient(BaseIdfuseClient):
+class AsyncIdfuseClient(AuditingClient):
     """The asynchronous twin of :class:`~idfuse_sdk.client.sync.IdfuseClient`: the same
     construction and methods, each a coroutine. Close it with ``await client.close()`` or
     ``async with``. Concurrent writes from one client get consecutive nonces."""
@@ -52,6 +53,7 @@ class AsyncIdfuseClient(BaseIdfuseClient):
         timeout: float = 60.0,
         poll_interval: float = 0.05,
         http_timeout: float = 10.0,
+        trust_anchor: TrustAnchor | None = None,
     ) -> None:
         super().__init__(
             rpc_url,
@@ -62,6 +64,7 @@ class AsyncIdfuseClient(BaseIdfuseClient):
             poll_interval=poll_interval,
             http_timeout=http_timeout,
         )
+        self.trust_anchor = trust_anchor
         self.web3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
         self._http = httpx.AsyncClient(timeout=http_timeout, follow_redirects=True)
         self._poa_added = False
@@ -239,6 +242,20 @@ class AsyncIdfuseClient(BaseIdfuseClient):
     async def resume(self, prefix: str) -> PrefixResult:
         """Reactivate a suspended child prefix: ``set_status(prefix, "active")``."""
         return await self.set_status(prefix, "active")
+
+    async def verify(self, handle: str, block: int | str = "latest") -> VerificationReport:
+        return await self._run(self.flow_verify(handle, block))
+
+    async def verify_prefix(self, prefix: str, block: int | str = "latest") -> VerificationReport:
+        return await self._run(self.flow_verify_prefix(prefix, block))
+
+    async def pinned_trust_anchor(self) -> TrustAnchor:
+        """The trust anchor verification uses, pinned from the genesis block on first use.
+
+        :raises TrustAnchorError: the genesis block is not QBFT's or not the pinned one.
+        :raises ConnectionFailedError: the JSON-RPC node cannot be reached.
+        """
+        return await self._run(self.flow_trust_anchor())
 
 
 copy_docs(AsyncIdfuseClient)

@@ -857,16 +857,28 @@ _RAISES_RESOLVE: Final = """
 :raises ChainDataError: (fallback) the chain's event values do not match the commitment.
 :raises ConnectionFailedError: neither the resolver nor the JSON-RPC node can be reached."""
 
+_RAISES_VERIFY: Final = """
+
+A difference is no exception: the report says ``verified=False`` and which check failed.
+
+:raises ValidationError: the handle or prefix breaks the identifier rules.
+:raises ConnectionFailedError: the resolver or the JSON-RPC node cannot be reached.
+:raises ResolverError: the resolver answered with an error or unreadably.
+:raises TrustAnchorError: the genesis block is not QBFT's or not the pinned one.
+:raises ClientError: the client has no resolver_url, or the node has no such block."""
+
 
 def copy_docs(front_end: type[BaseIdfuseClient]) -> None:
     """Give each public method of a front end the docstring of the flow it runs, with the
     exceptions it raises."""
     for name in dir(front_end):
-        flow = getattr(BaseIdfuseClient, f"flow_{name}", None)
+        flow = getattr(front_end, f"flow_{name}", None)
         method = front_end.__dict__.get(name)
         if flow is not None and method is not None and not method.__doc__:
             if name == "resolve":
                 raises = _RAISES_RESOLVE
+            elif name.startswith("verify"):
+                raises = _RAISES_VERIFY
             else:
                 raises = _RAISES_READ if name in _READS else _RAISES_WRITE
             method.__doc__ = (flow.__doc__ or "") + textwrap.indent(raises, " " * 8)

@@ -15,7 +15,7 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from idfuse_sdk.client.base import BaseIdfuseClient, copy_docs, read_endpoints_file, transport_reason
+from idfuse_sdk.client.base import copy_docs, read_endpoints_file, transport_reason
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
     IdentifierResult,
@@ -27,6 +27,7 @@ from idfuse_sdk.client.results import (
     TxResult,
     VoteResult,
 )
+from idfuse_sdk.client.verification import AuditingClient, TrustAnchor, VerificationReport
 from idfuse_sdk.encoding import HandleValue, TemplateField
 from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
 
@@ -35,7 +36,7 @@ __all__ = ["IdfuseClient"]
 T = TypeVar("T")
 
 
-class IdfuseClient(BaseIdfuseClient):
+class IdfuseClient(AuditingClient):
     """A blocking idfuse client for one chain and, optionally, its resolver.
 
     ``IdfuseClient(rpc_url, contracts={"Consortium": …, "PrefixRegistry": …,
@@ -55,6 +56,7 @@ class IdfuseClient(BaseIdfuseClient):
         timeout: float = 60.0,
         poll_interval: float = 0.05,
         http_timeout: float = 10.0,
+        trust_anchor: TrustAnchor | None = None,
     ) -> None:
         super().__init__(
             rpc_url,
@@ -65,6 +67,7 @@ class IdfuseClient(BaseIdfuseClient):
             poll_interval=poll_interval,
             http_timeout=http_timeout,
         )
+        self.trust_anchor = trust_anchor
         self.web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
         self._http = httpx.Client(timeout=http_timeout, follow_redirects=True)
         self._poa_added = False
@@ -242,6 +245,20 @@ class IdfuseClient(BaseIdfuseClient):
     def resume(self, prefix: str) -> PrefixResult:
         """Reactivate a suspended child prefix: ``set_status(prefix, "active")``."""
         return self.set_status(prefix, "active")
+
+    def verify(self, handle: str, block: int | str = "latest") -> VerificationReport:
+        return self._run(self.flow_verify(handle, block))
+
+    def verify_prefix(self, prefix: str, block: int | str = "latest") -> VerificationReport:
+        return self._run(self.flow_verify_prefix(prefix, block))
+
+    def pinned_trust_anchor(self) -> TrustAnchor:
+        """The trust anchor verification uses, pinned from the genesis block on first use.
+
+        :raises TrustAnchorError: the genesis block is not QBFT's or not the pinned one.
+        :raises ConnectionFailedError: the JSON-RPC node cannot be reached.
+        """
+        return self._run(self.flow_trust_anchor())
 
 
 copy_docs(IdfuseClient)

@@ -7,7 +7,7 @@ and the digest of the sources it was built from (see ``tests/contracts/test_arti
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -26,6 +26,8 @@ class Artifact:
     deployed_bytecode: str
     compiler: str
     source_digest: str
+    storage_layout: dict[str, Any] = field(default_factory=dict)
+    """solc's ``storageLayout`` (``storage``, ``types``): where an auditor finds a variable."""
 
 
 def _from_document(document: dict[str, Any]) -> Artifact:
@@ -36,6 +38,7 @@ def _from_document(document: dict[str, Any]) -> Artifact:
         deployed_bytecode=document["deployedBytecode"],
         compiler=document["compiler"],
         source_digest=document["sourceDigest"],
+        storage_layout=document.get("storageLayout") or {},
     )
 
 
