@@ -204,6 +204,10 @@ class TrustAnchorError(ClientError):
 def __getattr__(name: str) -> type[ContractRevertError]:
     """The generated custom-error classes (``PrefixUnauthorized``, …) live in
     ``idfuse_sdk.contracts.errors``; they are importable from here too."""
+    if name.startswith("__"):
+        # The import system probes modules for ``__path__`` and the like; answering those by
+        # importing the errors module would import the artifacts module half-initialised.
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from idfuse_sdk.contracts import errors  # a late import: errors reads the artifacts
 
     found = errors.ERRORS_BY_NAME.get(name)
