@@ -201,6 +201,19 @@ class TrustAnchorError(ClientError):
     (``TrustAnchor(validators=..., genesis_hash=...)``) after checking it out of band."""
 
 
+
+class BulkSourceError(ValidationError):
+    """A row of a bulk-registration file (CSV or JSONL) breaks a rule; ``line`` is its line
+    number (1-based; 0 for the file as a whole). Nothing was sent."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+class JournalError(ClientError):
+    """A bulk registration's journal cannot be read or written, or belongs to another prefix."""
+
 def __getattr__(name: str) -> type[ContractRevertError]:
     """The generated custom-error classes (``PrefixUnauthorized``, …) live in
     ``idfuse_sdk.contracts.errors``; they are importable from here too."""

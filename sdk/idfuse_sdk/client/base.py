@@ -14,11 +14,13 @@ import base64
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 from urllib.parse import quote
 
+from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
@@ -26,6 +28,7 @@ from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Rpc, Sleep
 from idfuse_sdk.client.results import (
     PREFIX_STATUSES,
     PROPOSAL_STATES,
+    BatchResult,
     IdentifierResult,
     PrefixInfo,
     PrefixResult,
@@ -40,10 +43,13 @@ from idfuse_sdk.client.results import (
 from idfuse_sdk.contracts.abi import REGISTRY_CONTRACTS, DecodedLog, decode_log, event_topic, function
 from idfuse_sdk.contracts.errors import revert_data, revert_error
 from idfuse_sdk.encoding import (
+    BatchRecord,
     HandleValue,
     TemplateField,
     commitment,
+    decode_batch_entries,
     decode_values,
+    encode_batch,
     encode_values,
     template_id,
     validate_template,
@@ -273,9 +279,13 @@ class BaseIdfuseClient:
         self._next_nonce = nonce + 1
         return nonce
 
-    def _transact(self, contract: str, name: str, *args: Any) -> Flow[TxResult]:
+    def _transact(
+        self, contract: str, name: str, *args: Any, on_signed: Callable[[str], None] | None = None
+    ) -> Flow[TxResult]:
         """Estimate (a revert raises its named exception before anything is sent), sign, send,
-        wait for the receipt; a mined failure is replayed with ``eth_call`` at its block."""
+        wait for the receipt; a mined failure is replayed with ``eth_call`` at its block.
+        ``on_signed`` is told the transaction's hash after signing, before sending (a journal
+        can then find the transaction whatever happens next)."""
         account = self._require_account()
         yield from self._connect()
         fn = function(contract, name)
@@ -295,6 +305,8 @@ class BaseIdfuseClient:
             **fees,
         }
         signed = account.sign_transaction(fields)
+        if on_signed is not None:
+            on_signed(_hex(bytes(signed.hash)))
         response = yield Rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
         refusal = response.get("error") if isinstance(response, dict) else None
         if refusal is not None:
@@ -307,6 +319,12 @@ class BaseIdfuseClient:
         sent = self._rpc_result(response, "eth_sendRawTransaction")
         tx_hash = str(sent) if sent else _hex(bytes(signed.hash))
         receipt = yield from self._wait_receipt(tx_hash, name)
+        return (yield from self._mined(receipt, tx_hash, name, call))
+
+    def _mined(
+        self, receipt: dict[str, Any], tx_hash: str, name: str, call: dict[str, Any]
+    ) -> Flow[TxResult]:
+        """The result of a mined transaction; a failure replays ``call`` at its block."""
         block_number = _quantity(receipt["blockNumber"])
         if _quantity(receipt.get("status", 1)) != 1:
             replay = yield Rpc("eth_call", [call, hex(block_number)])
@@ -348,6 +366,86 @@ class BaseIdfuseClient:
                 )
             yield Sleep(self.poll_interval)
             waited += self.poll_interval
+
+    # --- batches ---------------------------------------------------------------------------
+
+    def flow_register_batch(
+        self,
+        prefix: str,
+        records: Iterable[BatchRecord],
+        *,
+        on_signed: Callable[[str], None] | None = None,
+    ) -> Flow[BatchResult]:
+        """Register 1-20000 ``records`` under ``prefix`` in one ``registerBatch`` transaction
+        (validated and sorted by handle key here). The chain cannot refuse a record whose
+        handle exists already: the index ignores it (docs/data-model.md, the first
+        registration wins); :func:`idfuse_sdk.bulk.bulk_register` skips them before sending."""
+        blob = encode_batch(prefix_node(prefix), records)
+        tx = yield from self._transact(
+            "IdentifierRegistry", "registerBatch", prefix_node(prefix), blob, on_signed=on_signed
+        )
+        return self._batch_result(tx)
+
+    @staticmethod
+    def _batch_result(tx: TxResult) -> BatchResult:
+        event = tx.event("BatchRegistered").args
+        return BatchResult(int(event["batchId"]), bytes(event["root"]), int(event["count"]), tx)
+
+    def flow_batch_receipt(self, tx_hash: str) -> Flow[BatchResult | None]:
+        """The batch a ``registerBatch`` transaction registered, or None when the node has no
+        receipt for it (not mined, or unknown). A mined failure raises as a write does."""
+        receipt = yield from self._rpc("eth_getTransactionReceipt", [tx_hash])
+        if not receipt:
+            return None
+        transaction = yield from self._rpc("eth_getTransactionByHash", [tx_hash])
+        call = {
+            "from": (transaction or {}).get("from"),
+            "to": self.contracts["IdentifierRegistry"],
+            "data": (transaction or {}).get("input", "0x"),
+        }
+        yield from self._connect()
+        tx = yield from self._mined(cast(dict[str, Any], receipt), tx_hash, "registerBatch", call)
+        return self._batch_result(tx)
+
+    def flow_transaction_known(self, tx_hash: str) -> Flow[bool]:
+        """Whether the node knows the transaction (pending or mined)."""
+        found = yield from self._rpc("eth_getTransactionByHash", [tx_hash])
+        return bool(found)
+
+    def flow_registered_keys(self, prefix: str) -> Flow[set[bytes]]:
+        """The handle keys registered under ``prefix`` on chain: by ``createIdentifier`` and by
+        every batch (decoded from the transactions' input, as the indexer does). Deleted
+        handles stay in the set: their key is taken."""
+        node = prefix_node(prefix)
+        keys: set[bytes] = set()
+        created, batch = _hex(event_topic("IdentifierCreated")), _hex(event_topic("BatchRegistered"))
+        head = _quantity((yield from self._rpc("eth_blockNumber", [])))
+        registry = function("IdentifierRegistry", "registerBatch")
+        for start in range(0, head + 1, _LOG_WINDOW):
+            criteria = {
+                "address": self.contracts["IdentifierRegistry"],
+                "fromBlock": hex(start),
+                "toBlock": hex(min(head, start + _LOG_WINDOW - 1)),
+                "topics": [[created, batch]],
+            }
+            for log in (yield from self._rpc("eth_getLogs", [criteria])) or []:
+                topics = [str(topic).lower() for topic in log.get("topics") or []]
+                if topics[0] == created and len(topics) > 2 and topics[2] == _hex(node):
+                    keys.add(bytes.fromhex(topics[1][2:]))
+                elif topics[0] == batch and len(topics) > 2 and topics[2] == _hex(node):
+                    transaction = yield from self._rpc("eth_getTransactionByHash", [log["transactionHash"]])
+                    data = bytes.fromhex(str((transaction or {}).get("input", "0x"))[2:])
+                    try:
+                        if data[:4] != registry.selector:
+                            raise EncodingError("not a registerBatch call")
+                        _, blob = abi_decode(list(registry.inputs), data[4:])
+                        entries = decode_batch_entries(node, bytes(blob))
+                    except (EncodingError, ValueError, DecodingError) as error:
+                        raise ChainDataError(
+                            f"cannot decode batch transaction {log['transactionHash']}: {error}"
+                        ) from None
+                    keys.update(bytes(entry.handle_key) for entry in entries)
+        return keys
 
     # --- governance --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from idfuse_sdk.contracts.abi import DecodedLog
 
 __all__ = [
+    "BatchResult",
     "IdentifierResult",
     "PrefixInfo",
     "PrefixResult",
@@ -103,6 +104,27 @@ class TemplateResult:
 
     template_id: bytes
     tx: TxResult
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A registered batch (one ``registerBatch`` transaction): the id and Merkle root from its
+    ``BatchRegistered`` event, how many records it holds, and the transaction."""
+
+    batch_id: int
+    root: bytes
+    count: int
+    tx: TxResult
+
+    @property
+    def tx_hash(self) -> str:
+        """The transaction's hash."""
+        return self.tx.tx_hash
+
+    @property
+    def block_number(self) -> int:
+        """The block that holds the transaction."""
+        return self.tx.block_number
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from idfuse_sdk.client.base import copy_docs, read_endpoints_file, transport_reason
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
+    BatchResult,
     IdentifierResult,
     PrefixInfo,
     PrefixResult,
@@ -28,7 +29,7 @@ from idfuse_sdk.client.results import (
     VoteResult,
 )
 from idfuse_sdk.client.verification import AuditingClient, TrustAnchor, VerificationReport
-from idfuse_sdk.encoding import HandleValue, TemplateField
+from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField
 from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
 
 __all__ = ["IdfuseClient"]
@@ -226,6 +227,9 @@ class IdfuseClient(AuditingClient):
 
     def delete_identifier(self, handle: str) -> IdentifierResult:
         return self._run(self.flow_delete_identifier(handle))
+
+    def register_batch(self, prefix: str, records: Iterable[BatchRecord]) -> BatchResult:
+        return self._run(self.flow_register_batch(prefix, records))
 
     def commitment_of(self, handle: str) -> bytes:
         return self._run(self.flow_commitment_of(handle))

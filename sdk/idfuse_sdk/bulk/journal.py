@@ -1,0 +1,74 @@
+"""The journal of a bulk registration: JSON lines, each fsynced before the step it records.
+
+``{"event": "start", "prefix": P}`` opens it; ``{"event": "sent", "chunk": H, "tx": T}`` is
+written after signing and before sending chunk ``H`` (the keccak of its batch blob) as
+transaction ``T``; ``{"event": "mined", "chunk": H, "tx": T, "batch_id", "count", "block"}``
+once its receipt is in. A torn last line (a crash mid-write) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from idfuse_sdk.exceptions import JournalError
+
+__all__ = ["Journal"]
+
+
+class Journal:
+    """A bulk registration's journal at ``path`` for ``prefix``.
+
+    :raises JournalError: it cannot be read or written, or it belongs to another prefix.
+    """
+
+    def __init__(self, path: str | Path, prefix: str) -> None:
+        self.path = Path(path)
+        self.sent: dict[str, list[str]] = {}
+        self.mined: dict[str, dict[str, Any]] = {}
+        entries = self._read()
+        starts = [entry["prefix"] for entry in entries if entry.get("event") == "start"]
+        if starts and starts[0] != prefix:
+            raise JournalError(f"journal {self.path} belongs to prefix {starts[0]}, not {prefix}")
+        for entry in entries:
+            if entry.get("event") == "sent":
+                self.sent.setdefault(str(entry["chunk"]), []).append(str(entry["tx"]))
+            elif entry.get("event") == "mined":
+                self.mined[str(entry["chunk"])] = entry
+        if not starts:
+            self.write({"event": "start", "prefix": prefix})
+
+    def _read(self) -> list[dict[str, Any]]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as error:
+            raise JournalError(f"cannot read journal {self.path}: {error}") from None
+        entries = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                if number == len(lines):  # torn by a crash mid-write
+                    break
+                raise JournalError(f"journal {self.path} line {number} is not JSON") from None
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Append ``entry`` and fsync it."""
+        try:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            raise JournalError(f"cannot write journal {self.path}: {error}") from None
+        if entry.get("event") == "sent":
+            self.sent.setdefault(str(entry["chunk"]), []).append(str(entry["tx"]))
+        elif entry.get("event") == "mined":
+            self.mined[str(entry["chunk"])] = entry

@@ -1,0 +1,173 @@
+"""Bulk registration (idfuse_sdk.bulk) against a real fusion node: CSV and JSONL files land
+and resolve, a bad row sends nothing, an interrupted run resumes without duplicates, and
+repeated or already-registered handles are skipped and reported."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from idfuse_sdk.bulk import bulk_register, read_source
+from idfuse_sdk.client import Account, IdfuseClient
+from idfuse_sdk.encoding import BatchRecord, HandleValue
+from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
+from tests.e2e.processes import IdfuseProcess
+
+RESOLVE_TIMEOUT = 60.0
+PREFIX = "77"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("batch") / "node"
+    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
+    process = IdfuseProcess(
+        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
+    )
+    try:
+        process.wait_ready("resolver_url")
+        yield data_dir
+    finally:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def dev(node):
+    validator = Account.from_keystore(
+        node / "validator.keystore.json", password_file=node / "validator.password"
+    )
+    account = Account.dev_account(node)
+    with IdfuseClient.from_endpoints(node, account=validator) as admin:
+        admin.bootstrap_allocate_prefix(PREFIX, owner=account.address)
+    with IdfuseClient.from_endpoints(node, account=account, timeout=300, http_timeout=300) as client:
+        yield client
+
+
+def resolves(client: IdfuseClient, handle: str, url: str) -> None:
+    deadline = time.monotonic() + RESOLVE_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if client.resolve(handle).value("URL").text == url:
+                return
+        except (NotFoundError, LookupError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{handle} did not resolve to {url}")
+
+
+def batch_count(client: IdfuseClient, prefix: str) -> int:
+    return len(client._run(client.flow_registered_keys(prefix)))
+
+
+def test_register_batch_returns_the_event(dev):
+    result = dev.register_batch(PREFIX, [BatchRecord("single-a", (HandleValue.text(1, "URL", "https://a"),))])
+    assert result.count == 1
+    assert result.batch_id >= 1
+    assert len(result.root) == 32
+    assert result.tx_hash.startswith("0x")
+    assert result.block_number > 0
+    resolves(dev, f"{PREFIX}/single-a", "https://a")
+
+
+def test_ten_thousand_from_csv(dev, tmp_path):
+    source = tmp_path / "ids.csv"
+    rows = ["suffix,URL,2:EMAIL"] + [f"csv-{n},https://e/{n},m{n}@e.org" for n in range(10_000)]
+    source.write_text("\n".join(rows) + "\n")
+    seen = []
+    report = bulk_register(dev, PREFIX, source, progress=seen.append)
+    assert report.landed == 10_000
+    assert len(report.chunks) == 5
+    assert len(set(report.tx_hashes)) == 5
+    assert [p.chunks_done for p in seen] == [1, 2, 3, 4, 5]
+    resolves(dev, f"{PREFIX}/csv-9999", "https://e/9999")
+    assert dev.resolve(f"{PREFIX}/csv-0").value("EMAIL").text == "m0@e.org"
+
+
+def test_ten_thousand_from_jsonl(dev, tmp_path):
+    source = tmp_path / "ids.jsonl"
+    lines = [
+        json.dumps({"suffix": f"js-{n}", "values": [{"index": 1, "type": "URL", "data": f"https://j/{n}"}]})
+        for n in range(10_000)
+    ]
+    source.write_text("\n".join(lines) + "\n")
+    report = bulk_register(dev, PREFIX, source, chunk_size=5_000)
+    assert report.landed == 10_000
+    assert len(report.chunks) == 2
+    resolves(dev, f"{PREFIX}/js-9999", "https://j/9999")
+
+
+def test_a_bad_row_sends_nothing(dev, tmp_path):
+    source = tmp_path / "bad.csv"
+    source.write_text("suffix,URL\nok-1,https://x\nbad suffix\x01,https://y\n")
+    before = batch_count(dev, PREFIX)
+    with pytest.raises(BulkSourceError) as caught:
+        bulk_register(dev, PREFIX, source)
+    assert caught.value.line == 3
+    assert batch_count(dev, PREFIX) == before
+    assert not (tmp_path / "bad.csv.journal").exists()
+
+
+def test_jsonl_bad_line_is_named(tmp_path):
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"suffix": "a", "values": []}\n\n{"suffix": "b", "values": [{"index": 1}]}\n')
+    with pytest.raises(BulkSourceError) as caught:
+        read_source(source, PREFIX)
+    assert caught.value.line == 3
+
+
+def test_interrupted_run_resumes_without_duplicates(dev, tmp_path):
+    source = tmp_path / "resume.csv"
+    source.write_text("suffix,URL\n" + "".join(f"rs-{n},https://r/{n}\n" for n in range(3_000)))
+
+    class StopError(Exception):
+        pass
+
+    def interrupt(progress):
+        raise StopError
+
+    with pytest.raises(StopError):
+        bulk_register(dev, PREFIX, source, chunk_size=1_000, progress=interrupt)
+    entries = [json.loads(line) for line in (tmp_path / "resume.csv.journal").read_text().splitlines()]
+    assert [entry["event"] for entry in entries] == ["start", "sent", "mined"]
+    report = bulk_register(dev, PREFIX, source, chunk_size=1_000)
+    assert report.landed == 2_000
+    assert report.chunks[0].resumed
+    assert not report.already_registered
+    again = bulk_register(dev, PREFIX, source, chunk_size=1_000)
+    assert again.landed == 0
+    assert all(chunk.resumed for chunk in again.chunks)
+    txs = {
+        entry["tx"]
+        for entry in map(json.loads, (tmp_path / "resume.csv.journal").read_text().splitlines())
+        if entry["event"] == "mined"
+    }
+    assert len(txs) == 3
+
+
+def test_sent_but_unconfirmed_chunk_is_found_by_its_transaction(dev, tmp_path):
+    source = tmp_path / "pending.csv"
+    source.write_text("suffix,URL\n" + "".join(f"pd-{n},https://p/{n}\n" for n in range(50)))
+    first = bulk_register(dev, PREFIX, source)
+    journal = tmp_path / "pending.csv.journal"
+    kept = [line for line in journal.read_text().splitlines() if json.loads(line)["event"] != "mined"]
+    journal.write_text("\n".join(kept) + "\n")  # as if the run died before the receipt
+    again = bulk_register(dev, PREFIX, source)
+    assert again.landed == 0
+    assert again.chunks[0].tx_hash == first.chunks[0].tx_hash
+    assert again.chunks[0].resumed
+
+
+def test_duplicates_and_registered_handles_are_skipped(dev, tmp_path):
+    dev.create_identifier(f"{PREFIX}/taken", [HandleValue.text(1, "URL", "https://first")])
+    source = tmp_path / "dups.csv"
+    source.write_text(
+        "suffix,URL\ntaken,https://second\nnew-1,https://n\nnew-1,https://again\ncsv-5,https://x\n"
+    )
+    report = bulk_register(dev, PREFIX, source)
+    assert report.duplicates_in_file == [(4, "new-1")]
+    assert sorted(report.already_registered) == [(2, "taken"), (5, "csv-5")]
+    assert report.landed == 1
+    resolves(dev, f"{PREFIX}/new-1", "https://n")
+    assert dev.resolve(f"{PREFIX}/taken").value("URL").text == "https://first"
