@@ -39,6 +39,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_checksum_address
 
 from idfuse_node.exceptions import EndpointsError, EndpointsNotFoundError
+from idfuse_sdk import nodefinder
 from idfuse_sdk.exceptions import KeystoreExistsError
 from idfuse_sdk.keystore import (
     DEFAULT_KDF,
@@ -69,12 +70,9 @@ _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
 def default_data_dir() -> Path:
     """The per-user data directory of ``idfuse node start``: ``$IDFUSE_DATA_DIR`` when set,
-    else ``$XDG_DATA_HOME/idfuse/node`` (``~/.local/share/idfuse/node`` by default)."""
-    explicit = os.environ.get("IDFUSE_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "idfuse" / "node"
+    else ``$XDG_DATA_HOME/idfuse/node`` (``~/.local/share/idfuse/node`` by default). The rule
+    lives in :func:`idfuse_sdk.nodefinder.default_data_dir`, which client commands share."""
+    return nodefinder.default_data_dir()
 
 
 def new_password() -> str:

@@ -105,6 +105,25 @@ def _add_missing_node_command(name: str) -> None:
         raise typer.Exit(1)
 
 
+CLIENT_COMMANDS: tuple[str, ...] = (
+    "idfuse_sdk.cli.account",
+    "idfuse_sdk.cli.prefix",
+    "idfuse_sdk.cli.template",
+    "idfuse_sdk.cli.identifier",
+    "idfuse_sdk.cli.lookup",
+)
+"""The modules of the client commands (accounts, prefixes, templates, identifiers, resolve and
+verify); each ``register(app)`` adds its command or group and imports the client lazily."""
+
+
+def _add_client_commands() -> None:
+    import importlib
+
+    for module in CLIENT_COMMANDS:
+        importlib.import_module(module).register(app)
+
+
+_add_client_commands()
 _add_node_commands()
 
 

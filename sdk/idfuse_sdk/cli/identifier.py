@@ -1,0 +1,153 @@
+"""``idfuse id create|update|delete``: identifiers (handles such as ``88.100.1/PN-0001``).
+
+Values are given as ``--value [INDEX:]TYPE=VALUE`` (UTF-8 text, format string). On ``create``
+values without an index are numbered 1, 2, ... in order, skipping the indexes given
+explicitly (``--value URL=https://a --value 5:EMAIL=ops@b`` writes URL at 1 and EMAIL at 5).
+``update`` changes or adds the values at the indexes given (an index is required there) and
+removes those named by ``--remove INDEX``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from idfuse_sdk.cli.common import (
+    ACCOUNT_OPTION,
+    JSON_OPTION,
+    KEY_ENV_OPTION,
+    NODE_OPTION,
+    PASSWORD_FILE_OPTION,
+    echo_json,
+    fail,
+    one_line_errors,
+    open_client,
+    signer,
+    tx_line,
+)
+
+__all__ = ["parse_values", "register"]
+
+app = typer.Typer(name="id", help="Create, update and delete identifiers.", no_args_is_help=True)
+
+_VALUE = re.compile(r"(?:(?P<index>\d+):)?(?P<type>[^=:]+)=(?P<data>.*)", re.DOTALL)
+
+VALUE_HELP = "[INDEX:]TYPE=VALUE, e.g. URL=https://... or 2:EMAIL=ops@example.com (repeatable)."
+
+
+def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]:
+    """:class:`~idfuse_sdk.encoding.HandleValue` objects from ``[INDEX:]TYPE=VALUE`` texts;
+    indexes not given are assigned 1, 2, ... skipping those given.
+
+    :raises typer.Exit: a malformed item or a repeated index (after printing one line).
+    """
+    from idfuse_sdk.encoding import HandleValue
+
+    parsed: list[tuple[int | None, str, str]] = []
+    for item in items:
+        match = _VALUE.fullmatch(item)
+        if match is None:
+            raise fail(f"--value {item.split('=', 1)[0]}=...: expected [INDEX:]TYPE=VALUE")
+        index = int(match["index"]) if match["index"] is not None else None
+        if index is None and index_required:
+            raise fail(f"--value {match['type']}=...: give the index to change, e.g. 1:{match['type']}=...")
+        parsed.append((index, match["type"], match["data"]))
+    taken = [index for index, _, _ in parsed if index is not None]
+    if len(taken) != len(set(taken)):
+        raise fail("two --value options name the same index")
+    used = set(taken)
+    free = (candidate for candidate in range(1, 2**31) if candidate not in used)
+    with one_line_errors():
+        values = [
+            HandleValue.text(index if index is not None else next(free), kind, data)
+            for index, kind, data in parsed
+        ]
+    return sorted(values, key=lambda value: value.index)
+
+
+def _template(text: str | None) -> tuple[str, int] | None:
+    if text is None:
+        return None
+    name, _, version = text.rpartition(":")
+    if not name or not version.isdigit():
+        raise fail(f"--template {text}: expected NAME:VERSION, e.g. part:1")
+    return name, int(version)
+
+
+@app.command("create")
+def create_command(
+    handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
+    values: list[str] = typer.Option(..., "--value", help=VALUE_HELP),  # noqa: B008
+    template: str | None = typer.Option(None, "--template", help="NAME:VERSION of a template of the prefix."),
+    node: Path | None = NODE_OPTION,
+    account: str | None = ACCOUNT_OPTION,
+    password_file: Path | None = PASSWORD_FILE_OPTION,
+    key_env: str | None = KEY_ENV_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create an identifier with its values (by the prefix's owner or an operator)."""
+    parsed = parse_values(values)
+    chosen = _template(template)
+    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+        result = client.create_identifier(handle, parsed, chosen)
+    _done(as_json, "created", result, [value.index for value in parsed])
+
+
+@app.command("update")
+def update_command(
+    handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
+    values: list[str] = typer.Option([], "--value", help="INDEX:TYPE=VALUE to set (repeatable)."),  # noqa: B008
+    removals: list[int] = typer.Option([], "--remove", help="An index to remove (repeatable)."),  # noqa: B008
+    node: Path | None = NODE_OPTION,
+    account: str | None = ACCOUNT_OPTION,
+    password_file: Path | None = PASSWORD_FILE_OPTION,
+    key_env: str | None = KEY_ENV_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change, add (--value INDEX:TYPE=VALUE) or remove (--remove INDEX) values of an identifier."""
+    if not values and not removals:
+        raise fail("nothing to change: give --value INDEX:TYPE=VALUE or --remove INDEX")
+    parsed = parse_values(values, index_required=True)
+    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+        result = client.update_identifier(handle, parsed, removals)
+    _done(as_json, "updated", result, [value.index for value in parsed])
+
+
+@app.command("delete")
+def delete_command(
+    handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
+    node: Path | None = NODE_OPTION,
+    account: str | None = ACCOUNT_OPTION,
+    password_file: Path | None = PASSWORD_FILE_OPTION,
+    key_env: str | None = KEY_ENV_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete an identifier (its handle cannot be created again)."""
+    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+        result = client.delete_identifier(handle)
+    _done(as_json, "deleted", result, [])
+
+
+def _done(as_json: bool, verb: str, result: Any, indexes: list[int]) -> None:
+    if as_json:
+        echo_json(
+            {
+                "handle": result.handle,
+                "version": result.version,
+                "commitment": result.commitment,
+                "indexes": indexes,
+                "tx_hash": result.tx.tx_hash,
+                "block_number": result.tx.block_number,
+            }
+        )
+        return
+    shown = f" (indexes {', '.join(map(str, indexes))})" if indexes else ""
+    typer.echo(f"{verb} {result.handle} version {result.version}{shown}; {tx_line(result.tx)}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``idfuse id`` to the ``idfuse`` command."""
+    root.add_typer(app)

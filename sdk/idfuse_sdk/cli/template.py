@@ -1,0 +1,157 @@
+"""``idfuse template set|show``: the data templates identifiers under a prefix may follow.
+
+A field is ``TYPE[:OPTION...]`` with options ``required``, ``hex``/``base64`` (the value's
+format; string by default), ``min=N`` and ``max=N`` (its length in bytes), e.g.
+``--field URL:required --field SERIAL:max=64``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from idfuse_sdk.cli.common import (
+    ACCOUNT_OPTION,
+    JSON_OPTION,
+    KEY_ENV_OPTION,
+    NODE_OPTION,
+    PASSWORD_FILE_OPTION,
+    echo_json,
+    fail,
+    one_line_errors,
+    open_client,
+    signer,
+    tx_line,
+)
+
+__all__ = ["parse_field", "register"]
+
+app = typer.Typer(name="template", help="Register and show data templates.", no_args_is_help=True)
+
+_FORMATS = {"string": 0, "base64": 1, "hex": 2}
+
+
+def parse_field(text: str) -> Any:
+    """A :class:`~idfuse_sdk.encoding.TemplateField` from ``TYPE[:required][:hex|base64][:min=N][:max=N]``.
+
+    :raises typer.Exit: an unknown option (after printing one line).
+    """
+    from idfuse_sdk.encoding import TemplateField
+    from idfuse_sdk.types import ValueFormat
+
+    value_type, *options = text.split(":")
+    settings: dict[str, Any] = {}
+    for option in options:
+        name, _, number = option.partition("=")
+        if option == "required":
+            settings["required"] = True
+        elif option in _FORMATS:
+            settings["format"] = ValueFormat(_FORMATS[option])
+        elif name in ("min", "max") and number.isdigit():
+            settings["min_length" if name == "min" else "max_length"] = int(number)
+        else:
+            raise fail(f"--field {text}: unknown option {option!r} (required, hex, base64, min=N, max=N)")
+    with one_line_errors():
+        return TemplateField(value_type, **settings)
+
+
+@app.command("set")
+def set_command(
+    prefix: str = typer.Argument(..., help="The prefix the template belongs to."),
+    name: str = typer.Argument(..., help="The template's name."),
+    version: int = typer.Argument(..., min=1, help="Its version (templates are immutable)."),
+    fields: list[str] = typer.Option(  # noqa: B008
+        ..., "--field", help="TYPE[:required][:hex|base64][:min=N][:max=N] (repeatable)."
+    ),
+    node: Path | None = NODE_OPTION,
+    account: str | None = ACCOUNT_OPTION,
+    password_file: Path | None = PASSWORD_FILE_OPTION,
+    key_env: str | None = KEY_ENV_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Register template NAME VERSION under PREFIX (by the prefix's owner or an operator)."""
+    parsed = [parse_field(item) for item in fields]
+    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+        result = client.register_template(prefix, name, version, parsed)
+    if as_json:
+        echo_json(
+            {
+                "prefix": prefix,
+                "name": name,
+                "version": version,
+                "template_id": result.template_id,
+                "tx_hash": result.tx.tx_hash,
+                "block_number": result.tx.block_number,
+            }
+        )
+    else:
+        typer.echo(f"registered template {name} v{version} of {prefix}: id 0x{result.template_id.hex()}")
+        typer.echo(tx_line(result.tx))
+
+
+@app.command("show")
+def show_command(
+    prefix: str = typer.Argument(..., help="The prefix the template belongs to."),
+    name: str = typer.Argument(..., help="The template's name."),
+    version: int = typer.Argument(..., min=1, help="Its version."),
+    node: Path | None = NODE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show a template's fields as the chain stores them."""
+    from eth_utils.address import to_checksum_address
+    from web3.exceptions import Web3Exception
+
+    from idfuse_sdk.contracts.artifacts import load
+    from idfuse_sdk.contracts.errors import revert_data, revert_error
+    from idfuse_sdk.encoding import TemplateField, template_id
+    from idfuse_sdk.identifiers import prefix_node
+    from idfuse_sdk.types import ValueFormat
+
+    with one_line_errors(), open_client(node) as client:
+        identifier = bytes(template_id(prefix_node(prefix), name, version))
+        registry = client.web3.eth.contract(
+            address=to_checksum_address(client.contracts["IdentifierRegistry"]),
+            abi=load("IdentifierRegistry").abi,
+        )
+        try:
+            owner_node, raw_fields = registry.functions.template(identifier).call()
+        except Web3Exception as error:
+            data = revert_data(error)
+            if data is not None:
+                raise revert_error(data) from None
+            raise fail(f"cannot read the template: {' '.join(str(error).split())}") from None
+    if int.from_bytes(owner_node, "big") == 0 or not raw_fields:
+        raise fail(f"template {name} v{version} of {prefix} is not registered")
+    fields = [TemplateField.from_abi(item) for item in raw_fields]
+    rows = [
+        {
+            "type": item.value_type,
+            "format": ValueFormat(item.format).name.lower(),
+            "required": item.required,
+            "min_length": item.min_length,
+            "max_length": item.max_length,
+        }
+        for item in fields
+    ]
+    if as_json:
+        echo_json(
+            {"prefix": prefix, "name": name, "version": version, "template_id": identifier, "fields": rows}
+        )
+        return
+    from rich.table import Table
+
+    from idfuse_sdk.cli.common import console
+
+    table = Table(title=f"template {name} v{version} of {prefix} (0x{identifier.hex()[:16]}…)")
+    for column in ("type", "format", "required", "min", "max"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row.values()))
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``idfuse template`` to the ``idfuse`` command."""
+    root.add_typer(app)
