@@ -84,6 +84,8 @@ _HINTS: Final[dict[str, str]] = {
     "IdentifierNotFound": "the handle is not registered (or was deleted)",
     "IdentifierStaleValues": "the handle changed meanwhile; run the command again",
     "TemplateNotFound": "register the template first (idfuse template set)",
+    "TemplateFieldUnknown": "the template has no field of the type of the value at that index",
+    "TemplateFieldMissing": "the template requires a value of a type this record lacks",
     "TemplateAlreadyExists": "that name and version exist; register a new version",
 }
 
@@ -112,8 +114,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, TransactionRejectedError):
         for needle, hint in _POOL_HINTS.items():
             if needle in message:
-                return f"the node refused the transaction: {message} ({hint})"
-        return f"the node refused the transaction: {message}"
+                return f"{message} ({hint})"
     return message
 
 

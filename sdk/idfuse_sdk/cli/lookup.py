@@ -9,6 +9,7 @@ resolver said.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def resolve_command(
         table.add_row(
             str(value["index"]),
             str(value["type"]),
-            str(value["data"]),
+            value["data"] if isinstance(value["data"], str) else json.dumps(value["data"]),
             str(value["ttl"]),
             str(provenance.get("block_number", "")),
             str(provenance.get("tx_hash", ""))[:18],

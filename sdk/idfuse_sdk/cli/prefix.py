@@ -165,6 +165,8 @@ def show_command(
     from idfuse_sdk.cli.common import console
 
     table = Table(title=f"prefix {prefix}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
     for key, value in document.items():
         if key != "prefix":
             table.add_row(key, "-" if value in (None, [], "") else str(value))
