@@ -201,7 +201,6 @@ class TrustAnchorError(ClientError):
     (``TrustAnchor(validators=..., genesis_hash=...)``) after checking it out of band."""
 
 
-
 class BulkSourceError(ValidationError):
     """A row of a bulk-registration file (CSV or JSONL) breaks a rule; ``line`` is its line
     number (1-based; 0 for the file as a whole). Nothing was sent."""
@@ -213,6 +212,7 @@ class BulkSourceError(ValidationError):
 
 class JournalError(ClientError):
     """A bulk registration's journal cannot be read or written, or belongs to another prefix."""
+
 
 def __getattr__(name: str) -> type[ContractRevertError]:
     """The generated custom-error classes (``PrefixUnauthorized``, …) live in
