@@ -100,7 +100,7 @@ def verify_command(
     if not report.verified:
         if not as_json:
             names = ", ".join(check["name"] for check in checks if not check["ok"])
-            typer.echo(f"error: {subject} is not verified: {names} differ", err=True)
+            typer.echo(f"error: {subject} is not verified; differing: {names}", err=True)
         raise typer.Exit(1)
 
 
