@@ -280,6 +280,9 @@ def test_an_auditor_verifies_a_handle_and_a_prefix(enterprise_prefixes: Path) ->
     assert {"commit seals", "state proof", "values"} <= {check["name"] for check in report["checks"]}
     table = ok("verify", "88.100.1/AUDIT-1", "--node", node)
     assert "88.100.1/AUDIT-1: verified (live)" in table
+    at = str(report["resolver_checkpoint"]["block_number"])
+    pinned = json.loads(ok("verify", "88.100.1/AUDIT-1", "--block", at, "--node", node, "--json"))
+    assert (pinned["verified"], pinned["block_number"]) == (True, int(at))
     prefix = json.loads(ok("verify", "88.100", "--node", node, "--json"))
     assert (prefix["kind"], prefix["verified"], prefix["state"]) == ("prefix", True, "active")
 

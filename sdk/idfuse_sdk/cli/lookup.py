@@ -74,12 +74,16 @@ def resolve_command(
 
 def verify_command(
     subject: str = typer.Argument(..., help="A handle (PREFIX/SUFFIX) or a prefix."),
+    block: int | None = typer.Option(
+        None, "--block", min=0, help="Prove at this block (e.g. the resolver's checkpoint); default latest."
+    ),
     node: Path | None = NODE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Verify the resolver's answer for a handle or prefix against chain proofs; exit 1 if it differs."""
     with one_line_errors(), open_client(node) as client:
-        report = client.verify(subject) if "/" in subject else client.verify_prefix(subject)
+        at: int | str = "latest" if block is None else block
+        report = client.verify(subject, at) if "/" in subject else client.verify_prefix(subject, at)
     checks = [asdict(check) for check in report.checks]
     if as_json:
         echo_json(
