@@ -86,53 +86,10 @@ def format_transaction(
     return result
 
 
-def format_block(block: BlockAPI, *, full: bool) -> dict[str, Any]:
-    """A block object: ``hash`` is the QBFT hash, ``extraData`` holds the commit seals."""
-    header = block.header
-    transactions: list[Any] = [
-        format_transaction(tx, header, index) if full else h(tx.hash)
-        for index, tx in enumerate(block.transactions)
-    ]
-    result: dict[str, Any] = {
-        "number": q(header.block_number),
-        "hash": h(header.hash),
-        "parentHash": h(header.parent_hash),
-        "nonce": h(header.nonce),
-        "mixHash": h(header.mix_hash),
-        "sha3Uncles": h(header.uncles_hash),
-        "logsBloom": h(header.bloom.to_bytes(256, "big")),
-        "transactionsRoot": h(header.transaction_root),
-        "stateRoot": h(header.state_root),
-        "receiptsRoot": h(header.receipt_root),
-        "miner": h(header.coinbase),
-        "difficulty": q(header.difficulty),
-        "totalDifficulty": q(header.block_number + 1),
-        "extraData": h(header.extra_data),
-        "size": q(len(rlp.encode(block))),
-        "gasLimit": q(header.gas_limit),
-        "gasUsed": q(header.gas_used),
-        "timestamp": q(header.timestamp),
-        "transactions": transactions,
-        "uncles": [h(uncle.hash) for uncle in block.uncles],
-    }
-    base_fee = getattr(header, "base_fee_per_gas", None)
-    if base_fee is not None:
-        result["baseFeePerGas"] = q(base_fee)
-    return result
-
-
-def _rlp_list_size(payload: int) -> int:
-    """Bytes of an RLP list whose items take ``payload`` bytes."""
-    return payload + 1 + (0 if payload < 56 else (payload.bit_length() + 7) // 8)
-
-
-def format_header_block(header: BlockHeaderAPI, encoded_transactions: list[bytes]) -> dict[str, Any]:
-    """:func:`format_block` without full transactions, from the header and the block's encoded
-    transactions (as the ledger stores them), for a block without uncles: no transaction object
-    is built, a transaction's hash is keccak of its encoding and the size is summed."""
-    # In a block's RLP a legacy transaction is its list, a typed one a string of its encoding.
-    body = sum(len(tx) if tx[0] >= 0xC0 else len(rlp.encode(tx)) for tx in encoded_transactions)
-    size = _rlp_list_size(len(rlp.encode(header)) + _rlp_list_size(body) + _rlp_list_size(0))
+def _block_object(
+    header: BlockHeaderAPI, size: int, transactions: list[Any], uncles: list[str]
+) -> dict[str, Any]:
+    """A block object from its header and the parts that are not in the header."""
     result: dict[str, Any] = {
         "number": q(header.block_number),
         "hash": h(header.hash),
@@ -152,13 +109,40 @@ def format_header_block(header: BlockHeaderAPI, encoded_transactions: list[bytes
         "gasLimit": q(header.gas_limit),
         "gasUsed": q(header.gas_used),
         "timestamp": q(header.timestamp),
-        "transactions": ["0x" + keccak(tx).hex() for tx in encoded_transactions],
-        "uncles": [],
+        "transactions": transactions,
+        "uncles": uncles,
     }
     base_fee = getattr(header, "base_fee_per_gas", None)
     if base_fee is not None:
         result["baseFeePerGas"] = q(base_fee)
     return result
+
+
+def format_block(block: BlockAPI, *, full: bool) -> dict[str, Any]:
+    """A block object: ``hash`` is the QBFT hash, ``extraData`` holds the commit seals."""
+    header = block.header
+    transactions: list[Any] = [
+        format_transaction(tx, header, index) if full else h(tx.hash)
+        for index, tx in enumerate(block.transactions)
+    ]
+    uncles = [h(uncle.hash) for uncle in block.uncles]
+    return _block_object(header, len(rlp.encode(block)), transactions, uncles)
+
+
+def _rlp_list_size(payload: int) -> int:
+    """Bytes of an RLP list whose items take ``payload`` bytes."""
+    return payload + 1 + (0 if payload < 56 else (payload.bit_length() + 7) // 8)
+
+
+def format_header_block(header: BlockHeaderAPI, encoded_transactions: list[bytes]) -> dict[str, Any]:
+    """:func:`format_block` without full transactions, from the header and the block's encoded
+    transactions (as the ledger stores them), for a block without uncles: no transaction object
+    is built, a transaction's hash is keccak of its encoding and the size is summed."""
+    # In a block's RLP a legacy transaction is its list, a typed one a string of its encoding.
+    body = sum(len(tx) if tx[0] >= 0xC0 else len(rlp.encode(tx)) for tx in encoded_transactions)
+    size = _rlp_list_size(len(rlp.encode(header)) + _rlp_list_size(body) + _rlp_list_size(0))
+    hashes: list[Any] = ["0x" + keccak(tx).hex() for tx in encoded_transactions]
+    return _block_object(header, size, hashes, [])
 
 
 def format_log(
