@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -17,7 +16,7 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from idfuse_sdk.client.base import copy_docs, read_endpoints_file, transport_reason
+from idfuse_sdk.client.base import copy_docs, transport_reason
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
     BatchResult,
@@ -68,24 +67,6 @@ class AsyncIdfuseClient(AuditingClient):
         self.trust_anchor = trust_anchor
         self.web3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
         self._http = httpx.AsyncClient(timeout=http_timeout, follow_redirects=True)
-        self._poa_added = False
-
-    @classmethod
-    def from_endpoints(
-        cls, path_or_dir: str | Path, *, account: LocalAccount | None = None, **options: Any
-    ) -> Self:
-        """See :meth:`IdfuseClient.from_endpoints <idfuse_sdk.client.sync.IdfuseClient.from_endpoints>`.
-
-        :raises ClientError: the file is missing or incomplete.
-        """
-        _, endpoints = read_endpoints_file(path_or_dir)
-        return cls(
-            endpoints["rpc_url"],
-            contracts=endpoints["contracts"],
-            resolver_url=endpoints.get("resolver_url"),
-            account=account,
-            **options,
-        )
 
     async def close(self) -> None:
         """Close the HTTP connections."""

@@ -16,7 +16,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, Self, cast
 from urllib.parse import quote
 
 from eth_abi.abi import decode as abi_decode
@@ -189,7 +189,26 @@ class BaseIdfuseClient:
         self._dynamic_fee = True
         self._qbft = False
         self.long_extra_data = False
+        self._poa_added = False
         self._next_nonce: int | None = None
+
+    @classmethod
+    def from_endpoints(
+        cls, path_or_dir: str | Path, *, account: LocalAccount | None = None, **options: Any
+    ) -> Self:
+        """A client for the node whose ``endpoints.json`` is at ``path_or_dir`` (the file or
+        its directory): its RPC URL, contracts and resolver URL; ``options`` as the constructor's.
+
+        :raises ClientError: the file is missing or incomplete.
+        """
+        _, endpoints = read_endpoints_file(path_or_dir)
+        return cls(
+            endpoints["rpc_url"],
+            contracts=endpoints["contracts"],
+            resolver_url=endpoints.get("resolver_url"),
+            account=account,
+            **options,
+        )
 
     def __repr__(self) -> str:
         return (
