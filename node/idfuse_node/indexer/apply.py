@@ -94,9 +94,7 @@ def event_detail(event: ev.RegistryEvent) -> dict[str, Any]:
     }
 
 
-def _written_detail(
-    event: ev.IdentifierCreated | ev.IdentifierUpdated, values: Sequence[IndexedValue]
-) -> dict[str, Any]:
+def _written_detail(event: ev.IdentifierWritten, values: Sequence[IndexedValue]) -> dict[str, Any]:
     """:func:`event_detail` of a created or updated handle, written out (the hot path)."""
     return {
         "handle_key": _hex(event.handle_key),

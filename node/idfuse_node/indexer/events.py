@@ -87,8 +87,9 @@ class RegistryEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class IdentifierCreated(RegistryEvent):
-    event: ClassVar[str] = "IdentifierCreated"
+class IdentifierWritten(RegistryEvent):
+    """What IdentifierCreated and IdentifierUpdated both carry: the whole new value set."""
+
     contract: ClassVar[str] = "IdentifierRegistry"
     handle_key: bytes
     prefix_node: bytes
@@ -101,17 +102,13 @@ class IdentifierCreated(RegistryEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class IdentifierUpdated(RegistryEvent):
+class IdentifierCreated(IdentifierWritten):
+    event: ClassVar[str] = "IdentifierCreated"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierUpdated(IdentifierWritten):
     event: ClassVar[str] = "IdentifierUpdated"
-    contract: ClassVar[str] = "IdentifierRegistry"
-    handle_key: bytes
-    prefix_node: bytes
-    suffix: str
-    template: bytes
-    values: tuple[HandleValue, ...]
-    values_encoding: bytes
-    version: int
-    commitment: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +274,7 @@ def _values(args: Args) -> tuple[tuple[HandleValue, ...], bytes]:
     return tuple(decode_values(encoding)), encoding
 
 
-def _written(cls: type[IdentifierCreated] | type[IdentifierUpdated]) -> Callable[[LogPosition, Args], Any]:
+def _written(cls: type[IdentifierWritten]) -> Callable[[LogPosition, Args], Any]:
     def build(position: LogPosition, args: Args) -> Any:
         values, encoding = _values(args)
         event = cls(
