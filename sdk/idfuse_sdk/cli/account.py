@@ -138,6 +138,8 @@ def list_command(
 ) -> None:
     """List the accounts (addresses and keystore files) in the accounts directory."""
     target = directory or default_accounts_dir()
+    if target.exists() and not target.is_dir():
+        raise fail(f"{target} is not a directory of accounts")
     found = list_keystores(target)
     if as_json:
         echo_json([{"address": address, "keystore": str(path)} for address, path in found])

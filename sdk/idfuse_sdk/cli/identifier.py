@@ -50,7 +50,8 @@ def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]
     for item in items:
         match = _VALUE.fullmatch(item)
         if match is None:
-            raise fail(f"--value {item.split('=', 1)[0]}=...: expected [INDEX:]TYPE=VALUE")
+            shown = item if len(item) <= 60 else item[:57] + "..."
+            raise fail(f"--value {shown!r}: expected [INDEX:]TYPE=VALUE")
         index = int(match["index"]) if match["index"] is not None else None
         if index is None and index_required:
             raise fail(f"--value {match['type']}=...: give the index to change, e.g. 1:{match['type']}=...")

@@ -1,0 +1,36 @@
+"""Bad command-line input the CLI refuses in one line before it reaches a node."""
+
+from pathlib import Path
+
+from tests.e2e.processes import run_idfuse
+
+
+def _one_line_error(result, fragment: str) -> None:
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_value_without_type_and_data_is_named(tmp_path: Path) -> None:
+    result = run_idfuse("id", "create", "88/x", "--value", "noequals", "--node", str(tmp_path))
+    _one_line_error(result, "--value 'noequals': expected [INDEX:]TYPE=VALUE")
+
+
+def test_a_long_malformed_value_is_shortened(tmp_path: Path) -> None:
+    result = run_idfuse("id", "create", "88/x", "--value", "x" * 500, "--node", str(tmp_path))
+    _one_line_error(result, "...': expected")
+    assert "x" * 100 not in result.stderr
+
+
+def test_an_accounts_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "accounts"
+    not_a_directory.write_text("")
+    _one_line_error(run_idfuse("account", "list", "--dir", str(not_a_directory)), "is not a directory")
+
+
+def test_a_missing_accounts_directory_lists_nothing(tmp_path: Path) -> None:
+    result = run_idfuse("account", "list", "--dir", str(tmp_path / "none"), "--json")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "[]"
