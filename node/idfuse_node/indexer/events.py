@@ -31,10 +31,17 @@ from eth_utils.address import to_checksum_address
 from idfuse_node.exceptions import BatchCalldataUnavailableError, EventDecodeError
 from idfuse_node.indexer.source import RawLog, checksum
 from idfuse_sdk.contracts.artifacts import load
-from idfuse_sdk.encoding import BatchEntry, HandleValue, TemplateField, decode_batch_entries, decode_values
+from idfuse_sdk.encoding import (
+    BatchEntry,
+    HandleValue,
+    TemplateField,
+    commitment,
+    decode_batch_entries,
+    decode_values,
+)
 from idfuse_sdk.exceptions import IdfuseError
 from idfuse_sdk.hashing import keccak
-from idfuse_sdk.identifiers import validate_suffix
+from idfuse_sdk.identifiers import handle_key
 
 REGISTER_BATCH: Final = "registerBatch(bytes32,bytes)"
 REGISTER_BATCH_SELECTOR: Final = function_signature_to_4byte_selector(REGISTER_BATCH)
@@ -288,7 +295,7 @@ def _written(cls: type[IdentifierWritten]) -> Callable[[LogPosition, Args], Any]
             version=args["version"],
             commitment=args["commitment"],
         )
-        if keccak(event.template + encoding) != event.commitment:
+        if commitment(event.template, encoding) != event.commitment:
             raise ValueError("its commitment is not keccak(template ‖ values)")
         _check_key(event.handle_key, event.prefix_node, event.suffix)
         return event
@@ -297,8 +304,7 @@ def _written(cls: type[IdentifierWritten]) -> Callable[[LogPosition, Args], Any]
 
 
 def _check_key(key: bytes, node: bytes, suffix: str) -> None:
-    # identifiers.handle_key, inlined (this runs per event).
-    if keccak(node + keccak(validate_suffix(suffix).encode("utf-8"))) != key:
+    if handle_key(node, suffix) != key:
         raise ValueError("its handle key is not keccak(prefixNode ‖ keccak(suffix))")
 
 
