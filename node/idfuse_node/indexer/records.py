@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from idfuse_node.exceptions import IndexCorruptError
+from idfuse_node.jsonbytes import dumps
 
 __all__ = [
     "BatchRecordInfo",
@@ -40,7 +41,6 @@ __all__ = [
     "TemplateRecord",
 ]
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _loads = json.JSONDecoder().decode
 
 
@@ -119,7 +119,7 @@ class Record:
 
     def to_bytes(self) -> bytes:
         """The record as stored: compact JSON, UTF-8."""
-        return _dumps(self.to_json()).encode("utf-8")
+        return dumps(self.to_json())
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Self:

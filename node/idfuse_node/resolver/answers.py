@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver.errors import ResolverHTTPError
-from idfuse_node.resolver.render import dumps
 
 JSON: Final = "application/json"
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 from idfuse_node.indexer import schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import Checkpoint, HandleRecord, PrefixRecord, ServiceRecord
+from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import render
 from idfuse_node.resolver.codes import (
     RC_HANDLE_NOT_FOUND,
@@ -253,7 +254,7 @@ class Lookup:
                 return 200, cached[2]
         record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
         status, document = self._render(text, record, state, checkpoint, query)
-        body = render.dumps(document)
+        body = dumps(document)
         if cacheable:
             assert stored is not None
             answers.remember(text, raw, (key, stored, body))

@@ -9,7 +9,6 @@ mapping). Nothing here reads the index.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
@@ -29,13 +28,6 @@ ADMIN_HANDLE_INDEX: Final = 200
 ADMIN_PERMISSIONS: Final = "011111110011"
 """Handle's admin permission bits (add/delete handle, add/remove/modify values, read values;
 no naming-authority rights), as Handle writes them for a handle's owner."""
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-
-
-def dumps(document: Any) -> bytes:
-    """Compact JSON, UTF-8 (what every answer's body is)."""
-    return _dumps(document).encode("utf-8")
 
 
 def iso_time(seconds: int) -> str:
