@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from idfuse_sdk.bulk.journal import Journal
 from idfuse_sdk.bulk.source import SourceRecord, read_source
+from idfuse_sdk.client.ops import Flow, Sleep
 from idfuse_sdk.encoding import encode_batch
 from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.hashing import keccak
@@ -18,9 +19,19 @@ from idfuse_sdk.identifiers import prefix_node
 from idfuse_sdk.types import MAX_BATCH_RECORDS
 
 if TYPE_CHECKING:
+    from idfuse_sdk.client.async_client import AsyncIdfuseClient
+    from idfuse_sdk.client.base import BaseIdfuseClient
     from idfuse_sdk.client.sync import IdfuseClient
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "BulkProgress", "BulkReport", "ChunkReport", "bulk_register"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "BulkProgress",
+    "BulkReport",
+    "ChunkReport",
+    "abulk_register",
+    "bulk_flow",
+    "bulk_register",
+]
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
 _GAS_PER_RECORD: Final = 10_000
@@ -73,6 +84,17 @@ class BulkReport:
         return [chunk.tx_hash for chunk in self.chunks if chunk.tx_hash]
 
     @property
+    def landed_earlier(self) -> int:
+        """Records of the file that earlier runs landed (chunks this run found journalled)."""
+        return sum(chunk.sent for chunk in self.chunks if chunk.resumed)
+
+    @property
+    def registered(self) -> int:
+        """Records of the file known on chain now: those of every chunk done (landed by this run
+        or an earlier one, or registered already); equals ``records`` once a run completes."""
+        return sum(chunk.records for chunk in self.chunks)
+
+    @property
     def records_per_second(self) -> float:
         """Records landed by this run per second of it."""
         return self.landed / self.elapsed if self.elapsed > 0 else 0.0
@@ -83,6 +105,8 @@ class BulkReport:
             "prefix": self.prefix,
             "records": self.records,
             "landed": self.landed,
+            "landed_earlier": self.landed_earlier,
+            "registered": self.registered,
             "chunks": [chunk.__dict__ for chunk in self.chunks],
             "tx_hashes": self.tx_hashes,
             "duplicates_in_file": [
@@ -123,24 +147,25 @@ def _chunk_hash(node: bytes, chunk: list[SourceRecord]) -> str:
     return "0x" + keccak(encode_batch(node, [item.record for item in chunk])).hex()
 
 
-def _settle(client: IdfuseClient, tx_hashes: list[str]) -> Any:
+def _settle(client: BaseIdfuseClient, tx_hashes: list[str]) -> Flow[Any]:
     """The batch of the first of ``tx_hashes`` that was mined (waiting for those the node still
     holds), or None when none was and the node knows none of them."""
-    deadline = time.monotonic() + client.timeout
+    waited = 0.0
     while True:
         pending = False
         for tx_hash in tx_hashes:
-            found = client._run(client.flow_batch_receipt(tx_hash))
+            found = yield from client.flow_batch_receipt(tx_hash)
             if found is not None:
                 return found
-            pending = pending or client._run(client.flow_transaction_known(tx_hash))
-        if not pending or time.monotonic() > deadline:
+            pending = pending or (yield from client.flow_transaction_known(tx_hash))
+        if not pending or waited > client.timeout:
             return None
-        time.sleep(client.poll_interval)
+        yield Sleep(client.poll_interval)
+        waited += client.poll_interval
 
 
-def bulk_register(
-    client: IdfuseClient,
+def bulk_flow(
+    client: BaseIdfuseClient,
     prefix: str,
     source: str | Path,
     *,
@@ -148,22 +173,11 @@ def bulk_register(
     journal: str | Path | None = None,
     progress: Callable[[BulkProgress], None] | None = None,
     stop: Callable[[], bool] | None = None,
-) -> BulkReport:
-    """Register every record of ``source`` (CSV or JSONL, see :mod:`idfuse_sdk.bulk.source`)
-    under ``prefix`` in ``registerBatch`` chunks, in file order, each waited for (on QBFT,
-    inclusion is finality).
-
-    Every record is checked first: a bad row raises before anything is sent. A suffix repeated
-    in the file, or whose handle is on chain already, is skipped and reported. The journal
-    (default ``source`` + ``.journal``) makes a rerun resume: chunks it shows mined are
-    skipped, a chunk sent but unconfirmed is looked up by its transaction first, and records
-    found on chain are never sent again. ``stop`` is asked between chunks; when it says yes the
-    run ends with ``interrupted`` set.
-
-    :raises BulkSourceError: a row breaks a rule (with its line); nothing was sent.
-    :raises JournalError: the journal cannot be used.
-    :raises ClientError: as :meth:`IdfuseClient.register_batch`; the journal keeps what landed.
-    """
+    planned: Callable[[int, int], None] | None = None,
+) -> Flow[BulkReport]:
+    """The bulk registration written once, as a client flow: :func:`bulk_register` runs it on
+    an :class:`~idfuse_sdk.client.IdfuseClient`, :func:`abulk_register` on an
+    :class:`~idfuse_sdk.client.AsyncIdfuseClient`. The arguments are theirs."""
     if not 1 <= chunk_size <= MAX_BATCH_RECORDS:
         raise ValidationError(f"chunk_size must be 1-{MAX_BATCH_RECORDS}, got {chunk_size}")
     started = time.monotonic()
@@ -171,12 +185,14 @@ def bulk_register(
     records, repeats = read_source(source, prefix)
     report = BulkReport(prefix, len(records), duplicates_in_file=repeats)
     book = Journal(journal if journal is not None else f"{source}.journal", prefix)
-    block = client._run(client._rpc("eth_getBlockByNumber", ["latest", False])) or {}
+    block = (yield from client._rpc("eth_getBlockByNumber", ["latest", False])) or {}
     chunks = _chunks(records, chunk_size, int(str(block.get("gasLimit", "0x1c9c380")), 16))
     hashes = [_chunk_hash(node, chunk) for chunk in chunks]
+    if planned is not None:
+        planned(len(records), len(chunks))
     for digest in hashes:  # sent by an earlier run, never confirmed: ask the chain first
         if digest in book.sent and digest not in book.mined:
-            found = _settle(client, book.sent[digest])
+            found = yield from _settle(client, book.sent[digest])
             if found is not None:
                 book.write(_mined_entry(digest, found))
     existing: set[bytes] | None = None
@@ -198,7 +214,7 @@ def bulk_register(
             )
         else:
             if existing is None:
-                existing = client._run(client.flow_registered_keys(prefix))
+                existing = yield from client.flow_registered_keys(prefix)
             fresh = [item for item in chunk if item.handle_key not in existing]
             report.already_registered.extend(
                 (item.line, item.record.suffix) for item in chunk if item.handle_key in existing
@@ -206,10 +222,8 @@ def bulk_register(
             if not fresh:
                 result = ChunkReport(digest, len(chunk), 0, None, None, None, False)
             else:
-                batch = client._run(
-                    client.flow_register_batch(
-                        prefix, [item.record for item in fresh], on_signed=_journal_sent(book, digest)
-                    )
+                batch = yield from client.flow_register_batch(
+                    prefix, [item.record for item in fresh], on_signed=_journal_sent(book, digest)
                 )
                 book.write(_mined_entry(digest, batch))
                 existing.update(item.handle_key for item in fresh)
@@ -223,6 +237,80 @@ def bulk_register(
             progress(BulkProgress(position + 1, len(chunks), done, len(records), result))
     report.elapsed = time.monotonic() - started
     return report
+
+
+def bulk_register(
+    client: IdfuseClient,
+    prefix: str,
+    source: str | Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    journal: str | Path | None = None,
+    progress: Callable[[BulkProgress], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    planned: Callable[[int, int], None] | None = None,
+) -> BulkReport:
+    """Register every record of ``source`` (CSV or JSONL, see :mod:`idfuse_sdk.bulk.source`)
+    under ``prefix`` in ``registerBatch`` chunks, in file order, each waited for (on QBFT,
+    inclusion is finality).
+
+    Every record is checked first: a bad row raises before anything is sent. A suffix repeated
+    in the file, or whose handle is on chain already, is skipped and reported. The journal
+    (default ``source`` + ``.journal``) makes a rerun resume: chunks it shows mined are
+    skipped, a chunk sent but unconfirmed is looked up by its transaction first, and records
+    found on chain are never sent again. ``planned(records, chunks)`` is called once the file
+    is read and split, ``progress`` after each chunk; ``stop`` is asked before each chunk and
+    when it says yes the run ends with ``interrupted`` set.
+
+    :raises BulkSourceError: a row breaks a rule (with its line); nothing was sent.
+    :raises JournalError: the journal cannot be used.
+    :raises ClientError: as :meth:`IdfuseClient.register_batch`; the journal keeps what landed.
+    """
+    return client._run(
+        bulk_flow(
+            client,
+            prefix,
+            source,
+            chunk_size=chunk_size,
+            journal=journal,
+            progress=progress,
+            stop=stop,
+            planned=planned,
+        )
+    )
+
+
+async def abulk_register(
+    client: AsyncIdfuseClient,
+    prefix: str,
+    source: str | Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    journal: str | Path | None = None,
+    progress: Callable[[BulkProgress], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    planned: Callable[[int, int], None] | None = None,
+) -> BulkReport:
+    """:func:`bulk_register` on an :class:`~idfuse_sdk.client.AsyncIdfuseClient`: the same
+    flow, its requests awaited. Reading the file and the journal's writes (fsynced) block the
+    event loop briefly; the callbacks run in it.
+
+    :raises BulkSourceError: a row breaks a rule (with its line); nothing was sent.
+    :raises JournalError: the journal cannot be used.
+    :raises ClientError: as :meth:`AsyncIdfuseClient.register_batch`; the journal keeps what landed.
+    """
+    return await client._run(
+        bulk_flow(
+            client,
+            prefix,
+            source,
+            chunk_size=chunk_size,
+            journal=journal,
+            progress=progress,
+            stop=stop,
+            planned=planned,
+        )
+    )
 
 
 def _journal_sent(book: Journal, digest: str) -> Callable[[str], None]:

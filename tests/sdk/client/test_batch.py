@@ -4,15 +4,18 @@ repeated or already-registered handles are skipped and reported."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 import pytest
 
-from idfuse_sdk.bulk import bulk_register, read_source
-from idfuse_sdk.client import Account, IdfuseClient
+from idfuse_sdk.bulk import abulk_register, bulk_register, read_source
+from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
+from idfuse_sdk.contracts.abi import decode_log, event_topic
 from idfuse_sdk.encoding import BatchRecord, HandleValue
 from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
+from idfuse_sdk.identifiers import prefix_node
 from tests.e2e.processes import IdfuseProcess
 
 RESOLVE_TIMEOUT = 60.0
@@ -59,6 +62,24 @@ def resolves(client: IdfuseClient, handle: str, url: str) -> None:
 
 def batch_count(client: IdfuseClient, prefix: str) -> int:
     return len(client._run(client.flow_registered_keys(prefix)))
+
+
+def registrations(client: IdfuseClient, prefix: str) -> int:
+    """Handles registered under ``prefix`` counted per event: ``IdentifierCreated`` ones plus
+    every ``BatchRegistered`` count. Equal to :func:`batch_count` when none was registered twice."""
+    node = "0x" + prefix_node(prefix).hex()
+    created, batch = ("0x" + event_topic(name).hex() for name in ("IdentifierCreated", "BatchRegistered"))
+    criteria = {
+        "address": client.contracts["IdentifierRegistry"],
+        "fromBlock": "0x0",
+        "toBlock": "latest",
+        "topics": [[created, batch], None, node],
+    }
+    total = 0
+    for log in client._run(client._rpc("eth_getLogs", [criteria])):
+        decoded = decode_log(log)
+        total += int(decoded.args["count"]) if decoded.name == "BatchRegistered" else 1
+    return total
 
 
 def test_register_batch_returns_the_event(dev):
@@ -173,3 +194,61 @@ def test_duplicates_and_registered_handles_are_skipped(dev, tmp_path):
     assert report.landed == 1
     resolves(dev, f"{PREFIX}/new-1", "https://n")
     assert dev.resolve(f"{PREFIX}/taken").value("URL").text == "https://first"
+
+
+def test_async_bulk_registration_resumes_the_sync_ones_journal(node, dev, tmp_path):
+    source = tmp_path / "async.jsonl"
+    lines = [
+        json.dumps({"suffix": f"as-{n}", "values": [{"index": 1, "type": "URL", "data": f"https://as/{n}"}]})
+        for n in range(1_500)
+    ]
+    source.write_text("\n".join(lines) + "\n")
+
+    class StopError(Exception):
+        pass
+
+    def interrupt(progress):
+        raise StopError
+
+    with pytest.raises(StopError):
+        bulk_register(dev, PREFIX, source, chunk_size=500, progress=interrupt)
+
+    async def scenario():
+        account = Account.dev_account(node)
+        async with AsyncIdfuseClient.from_endpoints(node, account=account, http_timeout=300) as client:
+            plan, seen, asked = [], [], []
+            report = await abulk_register(
+                client,
+                PREFIX,
+                source,
+                chunk_size=500,
+                planned=lambda records, chunks: plan.append((records, chunks)),
+                progress=seen.append,
+                stop=lambda: asked.append(True) and False,
+            )
+            again = await abulk_register(client, PREFIX, source, chunk_size=500, stop=lambda: len(asked) > 99)
+            return plan, seen, asked, report, again
+
+    plan, seen, asked, report, again = asyncio.run(scenario())
+    assert plan == [(1_500, 3)]
+    assert [(p.chunks_done, p.records_done) for p in seen] == [(1, 500), (2, 1_000), (3, 1_500)]
+    assert len(asked) == 3
+    assert (report.landed, report.landed_earlier, report.registered) == (1_000, 500, 1_500)
+    assert [chunk.resumed for chunk in report.chunks] == [True, False, False]
+    assert (again.landed, again.landed_earlier, again.registered) == (0, 1_500, 1_500)
+    assert not report.interrupted
+    resolves(dev, f"{PREFIX}/as-1499", "https://as/1499")
+    assert registrations(dev, PREFIX) == batch_count(dev, PREFIX)
+
+
+def test_stop_ends_the_run_between_chunks(dev, tmp_path):
+    source = tmp_path / "stop.csv"
+    source.write_text("suffix,URL\n" + "".join(f"st-{n},https://s/{n}\n" for n in range(30)))
+    done = []
+    report = bulk_register(
+        dev, PREFIX, source, chunk_size=10, progress=done.append, stop=lambda: len(done) == 2
+    )
+    assert report.interrupted
+    assert (report.landed, report.registered, len(report.chunks)) == (20, 20, 2)
+    rest = bulk_register(dev, PREFIX, source, chunk_size=10)
+    assert (rest.landed, rest.landed_earlier, rest.registered, rest.interrupted) == (10, 20, 30, False)
