@@ -214,6 +214,28 @@ class JournalError(ClientError):
     """A bulk registration's journal cannot be read or written, or belongs to another prefix."""
 
 
+class RoutingError(ClientError):
+    """A client holding several chains cannot send a prefix's subtree where the home chain's
+    service record says it is served: the record names a chain whose held deployment has
+    another IdentifierRegistry. ``prefix`` is the prefix whose record decided, ``chain_id`` and
+    ``registry`` what the record names."""
+
+    def __init__(self, message: str, *, prefix: str, chain_id: int, registry: str) -> None:
+        super().__init__(message)
+        self.prefix = prefix
+        self.chain_id = chain_id
+        self.registry = registry
+
+
+class UnknownChainError(RoutingError):
+    """A prefix's service record names a chain this client does not hold. Add it:
+    ``chains={chain_id: Chain(rpc_url, contracts=...)}`` or ``from_endpoints([home, other])``."""
+
+
+class ChainMismatchError(RoutingError):
+    """The node a client was given for chain ``chain_id`` serves another chain id."""
+
+
 def __getattr__(name: str) -> type[ContractRevertError]:
     """The generated custom-error classes (``PrefixUnauthorized``, …) live in
     ``idfuse_sdk.contracts.errors``; they are importable from here too."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Self, TypeVar
 
@@ -17,7 +17,7 @@ from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_sdk.client.base import copy_docs, transport_reason
-from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
+from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, OnChain, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
     BatchResult,
     IdentifierResult,
@@ -29,7 +29,8 @@ from idfuse_sdk.client.results import (
     TxResult,
     VoteResult,
 )
-from idfuse_sdk.client.verification import AuditingClient, TrustAnchor, VerificationReport
+from idfuse_sdk.client.routing import DEFAULT_ROUTE_TTL, Chain, RoutingClient
+from idfuse_sdk.client.verification import TrustAnchor, VerificationReport
 from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField
 from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
 
@@ -38,7 +39,7 @@ __all__ = ["AsyncIdfuseClient"]
 T = TypeVar("T")
 
 
-class AsyncIdfuseClient(AuditingClient):
+class AsyncIdfuseClient(RoutingClient):
     """The asynchronous twin of :class:`~idfuse_sdk.client.sync.IdfuseClient`: the same
     construction and methods, each a coroutine. Close it with ``await client.close()`` or
     ``async with``. Concurrent writes from one client get consecutive nonces."""
@@ -54,6 +55,8 @@ class AsyncIdfuseClient(AuditingClient):
         poll_interval: float = 0.05,
         http_timeout: float = 10.0,
         trust_anchor: TrustAnchor | None = None,
+        chains: Mapping[int, Chain] | None = None,
+        route_ttl: float = DEFAULT_ROUTE_TTL,
     ) -> None:
         super().__init__(
             rpc_url,
@@ -63,13 +66,17 @@ class AsyncIdfuseClient(AuditingClient):
             timeout=timeout,
             poll_interval=poll_interval,
             http_timeout=http_timeout,
+            trust_anchor=trust_anchor,
+            chains=chains,
+            route_ttl=route_ttl,
         )
-        self.trust_anchor = trust_anchor
         self.web3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
         self._http = httpx.AsyncClient(timeout=http_timeout, follow_redirects=True)
 
     async def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections (the held chains' too)."""
+        for sibling in self._siblings():
+            await sibling.close()
         await self._http.aclose()
         await self.web3.provider.disconnect()
 
@@ -111,6 +118,11 @@ class AsyncIdfuseClient(AuditingClient):
             self._poa_added = True
 
     async def _do(self, op: Op) -> Any:
+        if isinstance(op, OnChain):
+            target = self.held(op.chain_id)
+            answer = await target._do(op.op)
+            target._add_poa_middleware()
+            return answer
         if isinstance(op, Rpc):
             try:
                 return await self.web3.provider.make_request(op.method, op.params)
@@ -233,6 +245,16 @@ class AsyncIdfuseClient(AuditingClient):
 
     async def verify_prefix(self, prefix: str, block: int | str = "latest") -> VerificationReport:
         return await self._run(self.flow_verify_prefix(prefix, block))
+
+    async def serving_chain(self, subject: str) -> int:
+        """The id of the chain that serves ``subject`` (a handle or a prefix): the home chain's
+        unless its or an ancestor's service record on the home chain names a held chain.
+
+        :raises RoutingError: the record names a chain not held (``UnknownChainError``) or a
+            registry other than the held chain's.
+        :raises ConnectionFailedError: a JSON-RPC node cannot be reached.
+        """
+        return await self._run(self.flow_serving_chain(subject))
 
     async def pinned_trust_anchor(self) -> TrustAnchor:
         """The trust anchor verification uses, pinned from the genesis block on first use.

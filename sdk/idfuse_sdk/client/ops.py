@@ -12,7 +12,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Flow", "HttpGet", "HttpResponse", "Op", "Rpc", "Sleep"]
+__all__ = ["Flow", "HttpGet", "HttpResponse", "OnChain", "Op", "Rpc", "Sleep"]
 
 T = TypeVar("T")
 
@@ -48,6 +48,15 @@ class Sleep:
     seconds: float
 
 
-Op = Rpc | HttpGet | Sleep
+@dataclass(frozen=True)
+class OnChain:
+    """Carry ``op`` out on the transport of the held chain ``chain_id`` (a client holding
+    several chains, :mod:`idfuse_sdk.client.routing`); answered as ``op`` is."""
+
+    chain_id: int
+    op: Op
+
+
+Op = Rpc | HttpGet | Sleep | OnChain
 Flow = Generator[Op, Any, T]
 """A client operation written once: yields :data:`Op`, returns ``T``."""

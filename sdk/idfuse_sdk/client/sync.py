@@ -4,7 +4,7 @@ resolver carry out the flows of :class:`~idfuse_sdk.client.base.BaseIdfuseClient
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Self, TypeVar
 
@@ -15,7 +15,7 @@ from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_sdk.client.base import copy_docs, transport_reason
-from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Op, Rpc, Sleep
+from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, OnChain, Op, Rpc, Sleep
 from idfuse_sdk.client.results import (
     BatchResult,
     IdentifierResult,
@@ -27,7 +27,8 @@ from idfuse_sdk.client.results import (
     TxResult,
     VoteResult,
 )
-from idfuse_sdk.client.verification import AuditingClient, TrustAnchor, VerificationReport
+from idfuse_sdk.client.routing import DEFAULT_ROUTE_TTL, Chain, RoutingClient
+from idfuse_sdk.client.verification import TrustAnchor, VerificationReport
 from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField
 from idfuse_sdk.exceptions import ClientError, ConnectionFailedError
 
@@ -36,7 +37,7 @@ __all__ = ["IdfuseClient"]
 T = TypeVar("T")
 
 
-class IdfuseClient(AuditingClient):
+class IdfuseClient(RoutingClient):
     """A blocking idfuse client for one chain and, optionally, its resolver.
 
     ``IdfuseClient(rpc_url, contracts={"Consortium": …, "PrefixRegistry": …,
@@ -57,6 +58,8 @@ class IdfuseClient(AuditingClient):
         poll_interval: float = 0.05,
         http_timeout: float = 10.0,
         trust_anchor: TrustAnchor | None = None,
+        chains: Mapping[int, Chain] | None = None,
+        route_ttl: float = DEFAULT_ROUTE_TTL,
     ) -> None:
         super().__init__(
             rpc_url,
@@ -66,13 +69,17 @@ class IdfuseClient(AuditingClient):
             timeout=timeout,
             poll_interval=poll_interval,
             http_timeout=http_timeout,
+            trust_anchor=trust_anchor,
+            chains=chains,
+            route_ttl=route_ttl,
         )
-        self.trust_anchor = trust_anchor
         self.web3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": http_timeout}))
         self._http = httpx.Client(timeout=http_timeout, follow_redirects=True)
 
     def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections (the held chains' too)."""
+        for sibling in self._siblings():
+            sibling.close()
         self._http.close()
 
     def __enter__(self) -> Self:
@@ -113,6 +120,11 @@ class IdfuseClient(AuditingClient):
             self._poa_added = True
 
     def _do(self, op: Op) -> Any:
+        if isinstance(op, OnChain):
+            target = self.held(op.chain_id)
+            answer = target._do(op.op)
+            target._add_poa_middleware()
+            return answer
         if isinstance(op, Rpc):
             try:
                 return self.web3.provider.make_request(op.method, op.params)  # type: ignore[arg-type]
@@ -235,6 +247,16 @@ class IdfuseClient(AuditingClient):
 
     def verify_prefix(self, prefix: str, block: int | str = "latest") -> VerificationReport:
         return self._run(self.flow_verify_prefix(prefix, block))
+
+    def serving_chain(self, subject: str) -> int:
+        """The id of the chain that serves ``subject`` (a handle or a prefix): the home chain's
+        unless its or an ancestor's service record on the home chain names a held chain.
+
+        :raises RoutingError: the record names a chain not held (``UnknownChainError``) or a
+            registry other than the held chain's.
+        :raises ConnectionFailedError: a JSON-RPC node cannot be reached.
+        """
+        return self._run(self.flow_serving_chain(subject))
 
     def pinned_trust_anchor(self) -> TrustAnchor:
         """The trust anchor verification uses, pinned from the genesis block on first use.
