@@ -41,10 +41,16 @@ def _check_bytes(value: object, title: str) -> None:
         raise TypeError(f"index store {title} must be bytes, got {type(value).__name__}")
 
 
+def _is_bytes(value: object) -> bool:
+    return isinstance(value, bytes)
+
+
 def _check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
-    for key, value in puts.items():
-        _check_bytes(key, "key")
-        _check_bytes(value, "value")
+    # one pass in C over the common case (a final-blocks write holds ~3 entries an event)
+    if not all(map(_is_bytes, puts.keys())) or not all(map(_is_bytes, puts.values())):
+        for key, value in puts.items():
+            _check_bytes(key, "key")
+            _check_bytes(value, "value")
     deleted = list(deletes)
     for key in deleted:
         _check_bytes(key, "key")
