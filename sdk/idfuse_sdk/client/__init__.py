@@ -18,11 +18,13 @@ from idfuse_sdk.client.results import (
     TxResult,
     VoteResult,
 )
+from idfuse_sdk.client.routing import Chain
 from idfuse_sdk.client.sync import IdfuseClient
 
 __all__ = [
     "Account",
     "AsyncIdfuseClient",
+    "Chain",
     "IdentifierResult",
     "IdfuseClient",
     "PrefixInfo",

@@ -166,10 +166,14 @@ def test_a_served_subtree_is_written_read_resolved_and_verified_on_its_chain(nod
 
 
 def test_resolve_falls_back_to_the_serving_chain(nodes, setup):
-    (_, home), (_, sub) = nodes
+    (home_dir, home), (sub_dir, sub) = nodes
     handle = "61.sub/fallback"
-    with IdfuseClient.from_endpoints([nodes[0][0], nodes[1][0]], account=setup) as writer:
+    with IdfuseClient.from_endpoints([home_dir, sub_dir], account=setup) as writer:
         created = writer.create_identifier(handle, [HandleValue.text(1, "URL", "https://fb")])
+        writer.create_identifier("61.home/fallback", [HandleValue.text(1, "URL", "https://home-fb")])
+        resolved(writer, handle)
+        resolved(writer, "61.home/fallback")
+    # The serving chain's resolver is unreachable: the serving chain answers.
     chains = {SUB_ID: Chain(sub["rpc_url"], sub["contracts"], resolver_url=dead_url())}
     with plain(home, resolver_url=dead_url(), chains=chains) as offline:
         answer = offline.resolve(handle)
@@ -177,6 +181,16 @@ def test_resolve_falls_back_to_the_serving_chain(nodes, setup):
         assert answer.provenance.chain_id == SUB_ID
         assert answer.provenance.tx_hash == created.tx.tx_hash
         assert answer.value(1).data == b"https://fb"
+    # The home chain cannot be reached to route: the home resolver answers, following the
+    # service record's referral to the sub chain's resolver for the served prefix.
+    chains = {SUB_ID: Chain(sub["rpc_url"], sub["contracts"], resolver_url=sub["resolver_url"])}
+    with IdfuseClient(
+        dead_url(), contracts=home["contracts"], resolver_url=home["resolver_url"], chains=chains
+    ) as homeless:
+        assert homeless.resolve("61.home/fallback").value(1).data == b"https://home-fb"
+        referred = homeless.resolve(handle)
+        assert referred.source == "resolver"
+        assert referred.value(1).provenance.chain_id == SUB_ID
 
 
 def test_records_naming_an_unusable_chain_raise_typed_errors(nodes, setup):
