@@ -12,6 +12,7 @@ import time
 import pytest
 from eth_account import Account as EthAccount
 
+from idfuse_sdk.bulk import bulk_register
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.client.routing import Chain
 from idfuse_sdk.encoding import HandleValue
@@ -163,6 +164,18 @@ def test_a_served_subtree_is_written_read_resolved_and_verified_on_its_chain(nod
 
         client.delete_identifier("61.sub.deep/x")
         assert sub_chain.commitment_of("61.sub.deep/x") != deep.commitment
+
+
+def test_bulk_registration_runs_on_the_serving_chain(nodes, setup, tmp_path):
+    (home_dir, _), (sub_dir, _) = nodes
+    source = tmp_path / "sub.csv"
+    source.write_text("suffix,URL\n" + "".join(f"bulk-{n},https://bulk/{n}\n" for n in range(5)))
+    with IdfuseClient.from_endpoints([home_dir, sub_dir], account=setup) as client:
+        report = bulk_register(client.on(client.serving_chain("61.sub")), "61.sub", source)
+        assert report.landed == 5
+        receipt = client.held(SUB_ID).web3.eth.get_transaction_receipt(report.chunks[0].tx_hash)
+        assert receipt["status"] == 1
+        assert resolved(client, "61.sub/bulk-4").value(1).provenance.chain_id == SUB_ID
 
 
 def test_resolve_falls_back_to_the_serving_chain(nodes, setup):
