@@ -201,7 +201,7 @@ def parse_log(value: Any, method: str, title: str) -> RawLog:
     a message per field; anything it does not accept goes through :func:`_parse_log_checked`,
     which accepts the same objects and says what is wrong with the others.
     """
-    fast = _parse_log_fast(value)
+    fast = _parse_log_fast(value, {})
     return _parse_log_checked(value, method, title) if fast is None else fast
 
 
@@ -218,6 +218,19 @@ def _hex_or_none(value: Any, size: int = -1) -> bytes | None:
     return raw
 
 
+def _hash_memo(value: Any, memo: dict[str, bytes]) -> bytes | None:
+    """:func:`_hex_or_none` of a 32-byte hash that recurs across logs (a block hash, an event
+    topic, a prefix node), remembered in ``memo``."""
+    if type(value) is not str:
+        return None
+    raw = memo.get(value)
+    if raw is None:
+        raw = _hex_or_none(value, 32)
+        if raw is not None:
+            memo[value] = raw
+    return raw
+
+
 @functools.lru_cache(maxsize=4096)
 def _address_or_none(value: str) -> str | None:
     """:func:`address` of a string, or None instead of an error (cached: few contracts log)."""
@@ -225,8 +238,18 @@ def _address_or_none(value: str) -> str | None:
     return None if raw is None else checksum(raw)
 
 
-def _parse_log_fast(value: Any) -> RawLog | None:
-    """:func:`_parse_log_checked`'s answer for a log it accepts, or None (then it decides)."""
+@functools.lru_cache(maxsize=4096)
+def _quantity_or_none(value: str) -> int | None:
+    """:func:`quantity` of a string, or None instead of an error (cached: logs share block
+    numbers, and transaction and log indexes repeat from block to block)."""
+    return int(value, 16) if _QUANTITY.fullmatch(value) else None
+
+
+def _parse_log_fast(value: Any, memo: dict[str, bytes]) -> RawLog | None:
+    """:func:`_parse_log_checked`'s answer for a log it accepts, or None (then it decides).
+
+    :param memo: Hashes already converted, shared by the logs of one answer.
+    """
     if type(value) is not dict:
         return None
     try:
@@ -236,7 +259,7 @@ def _parse_log_fast(value: Any) -> RawLog | None:
         tx_index = value["transactionIndex"]
         log_index = value["logIndex"]
         log_data = _hex_or_none(value["data"])
-        block_hash = _hex_or_none(value["blockHash"], 32)
+        block_hash = _hash_memo(value["blockHash"], memo)
         tx_hash = _hex_or_none(value["transactionHash"], 32)
     except KeyError:
         return None
@@ -245,29 +268,26 @@ def _parse_log_fast(value: Any) -> RawLog | None:
         return None
     if log_data is None or block_hash is None or tx_hash is None or type(address_value) is not str:
         return None
-    match = _QUANTITY.fullmatch
-    if not (
-        type(number) is str
-        and type(tx_index) is str
-        and type(log_index) is str
-        and match(number)
-        and match(tx_index)
-        and match(log_index)
-    ):
+    if type(number) is not str or type(tx_index) is not str or type(log_index) is not str:
+        return None
+    block_number = _quantity_or_none(number)
+    tx_position = _quantity_or_none(tx_index)
+    log_position = _quantity_or_none(log_index)
+    if block_number is None or tx_position is None or log_position is None:
         return None
     checksummed = _address_or_none(address_value)
-    raw_topics = tuple(_hex_or_none(topic, 32) for topic in topics)
+    raw_topics = tuple([_hash_memo(topic, memo) for topic in topics])
     if checksummed is None or None in raw_topics:
         return None
     return RawLog(
         address=checksummed,
         topics=raw_topics,  # type: ignore[arg-type]  # None was ruled out above
         data=log_data,
-        block_number=int(number, 16),
+        block_number=block_number,
         block_hash=block_hash,
         tx_hash=tx_hash,
-        tx_index=int(tx_index, 16),
-        log_index=int(log_index, 16),
+        tx_index=tx_position,
+        log_index=log_position,
         removed=removed,
     )
 
@@ -641,9 +661,10 @@ class ChainSource:
         method = "eth_getLogs"
         allowed = answers.addresses
         found: list[RawLog] = []
+        memo: dict[str, bytes] = {}
         for position, last, answer in answers.answers:
             for i, item in enumerate(answer):
-                entry = parse_log(item, method, f"log {i}")
+                entry = _parse_log_fast(item, memo) or _parse_log_checked(item, method, f"log {i}")
                 if not position <= entry.block_number <= last:
                     raise _bad(method, f"log {i} is in block {entry.block_number}, outside {position}-{last}")
                 if allowed and entry.address not in allowed:

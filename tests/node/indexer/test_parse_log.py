@@ -61,7 +61,7 @@ def checked(value):
 )
 def test_fast_and_checked_agree(changes, dropped):
     value = {key: item for key, item in {**GOOD, **changes}.items() if key not in dropped}
-    fast = _parse_log_fast(value)
+    fast = _parse_log_fast(value, {})
     slow = checked(value)
     if fast is not None:
         assert fast == slow
@@ -73,7 +73,7 @@ def test_fast_and_checked_agree(changes, dropped):
 
 
 def test_a_well_formed_log_takes_the_fast_path():
-    fast = _parse_log_fast(dict(GOOD))
+    fast = _parse_log_fast(dict(GOOD), {})
     assert fast is not None
     assert fast == checked(dict(GOOD))
     assert fast.address.lower() == "0x" + "ab" * 20
