@@ -114,7 +114,18 @@ def call(ctx: RpcContext, params: Any) -> str:
 def estimate_gas(ctx: RpcContext, params: Any) -> str:
     call_value, block_value = p.positional(params, ("transaction", "block"), 1)
     header = ctx.header(LATEST if block_value is None else p.block_ref(block_value))
-    _, spoof = _execute(ctx, call_value, header)
+    computation, spoof = _execute(ctx, call_value, header)
+    # The gas that execution used (before refunds), confirmed by one run at exactly that limit,
+    # is nearly always the answer; py-evm's binary search (some 17 runs: 12 s for a
+    # 1,000-record registerBatch) is left for the rest (the 63/64 rule, the SSTORE sentry).
+    used = spoof.intrinsic_gas + computation.get_gas_used()
+    if used < header.gas_limit:
+        try:
+            _execute(ctx, {**call_value, "gas": q(used)}, header)
+        except RpcError:
+            pass
+        else:
+            return q(used)
     try:
         estimate = ctx.ledger.chain.estimate_gas(spoof, header)
     except VMError as error:
