@@ -28,10 +28,11 @@ class Journal:
         self.path = Path(path)
         self.sent: dict[str, list[str]] = {}
         self.mined: dict[str, dict[str, Any]] = {}
-        entries = self._read()
+        entries = _entries(self.path)
         starts = [entry["prefix"] for entry in entries if entry.get("event") == "start"]
         if starts and starts[0] != prefix:
             raise JournalError(f"journal {self.path} belongs to prefix {starts[0]}, not {prefix}")
+        self._prefix = prefix
         for entry in entries:
             if entry.get("event") == "sent":
                 self.sent.setdefault(str(entry["chunk"]), []).append(str(entry["tx"]))
@@ -40,24 +41,28 @@ class Journal:
         if not starts:
             self.write({"event": "start", "prefix": prefix})
 
-    def _read(self) -> list[dict[str, Any]]:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as error:
-            raise JournalError(f"cannot read journal {self.path}: {error}") from None
-        entries = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                if number == len(lines):  # torn by a crash mid-write
-                    break
-                raise JournalError(f"journal {self.path} line {number} is not JSON") from None
-            if isinstance(entry, dict):
-                entries.append(entry)
-        return entries
+    @classmethod
+    def existing(cls, path: str | Path) -> Journal:
+        """The journal at ``path`` as an earlier run left it (its prefix from its start line).
+
+        :raises JournalError: there is none, or it cannot be read.
+        """
+        if not Path(path).is_file():
+            raise JournalError(f"no journal at {path}: nothing was registered from this file yet")
+        starts = [entry["prefix"] for entry in _entries(Path(path)) if entry.get("event") == "start"]
+        if not starts:
+            raise JournalError(f"journal {path} has no start line")
+        return cls(path, str(starts[0]))
+
+    @property
+    def prefix(self) -> str:
+        """The prefix the journal's records are registered under."""
+        return self._prefix
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """Chunks sent whose receipt no run has seen yet."""
+        return [chunk for chunk in self.sent if chunk not in self.mined]
 
     def write(self, entry: dict[str, Any]) -> None:
         """Append ``entry`` and fsync it."""
@@ -72,3 +77,24 @@ class Journal:
             self.sent.setdefault(str(entry["chunk"]), []).append(str(entry["tx"]))
         elif entry.get("event") == "mined":
             self.mined[str(entry["chunk"])] = entry
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    """The entries of the journal at ``path`` (none when there is no file)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        raise JournalError(f"cannot read journal {path}: {error}") from None
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # torn by a crash mid-write
+                break
+            raise JournalError(f"journal {path} line {number} is not JSON") from None
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries

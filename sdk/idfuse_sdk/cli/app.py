@@ -110,10 +110,11 @@ CLIENT_COMMANDS: tuple[str, ...] = (
     "idfuse_sdk.cli.prefix",
     "idfuse_sdk.cli.template",
     "idfuse_sdk.cli.identifier",
+    "idfuse_sdk.cli.batch",
     "idfuse_sdk.cli.lookup",
 )
-"""The modules of the client commands (accounts, prefixes, templates, identifiers, resolve and
-verify); each ``register(app)`` adds its command or group and imports the client lazily."""
+"""The modules of the client commands (accounts, prefixes, templates, identifiers, bulk registration,
+resolve and verify); each ``register(app)`` adds its command or group and imports the client lazily."""
 
 
 def _add_client_commands() -> None:
