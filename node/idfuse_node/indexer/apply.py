@@ -44,6 +44,7 @@ from idfuse_node.indexer.source import TxInfo, checksum
 from idfuse_node.indexer.writer import BlockWriter, write_batch_tree
 from idfuse_sdk.encoding import BatchEntry, HandleValue
 from idfuse_sdk.merkle import leaf
+from idfuse_sdk.types import ValueFormat
 
 __all__ = ["BatchCalldata", "BlockApplier", "event_detail"]
 
@@ -51,6 +52,8 @@ log = logging.getLogger("idfuse.indexer")
 
 ZERO32: Final = "0x" + "00" * 32
 _SEVERITY: Final = {"active": 0, "suspended": 1, "revoked": 2}
+_FORMAT_NAMES: Final = {member: member.name.lower() for member in ValueFormat}
+"""A value format's name in records (``Enum.name`` is a slow descriptor, read per value)."""
 
 BatchCalldata = Mapping[bytes, TxInfo]
 """The transactions that carried ``BatchRegistered`` events, by hash."""
@@ -70,7 +73,7 @@ def _json(value: Any) -> Any:
         return {
             "index": value.index,
             "type": value.type,
-            "format": value.format.name.lower(),
+            "format": _FORMAT_NAMES[value.format],
             "data": _hex(value.data),
             "ttl": value.ttl,
             "permissions": value.permissions,
@@ -225,7 +228,9 @@ class BlockApplier:
 
     # --- helpers
 
-    def _provenance(self, position: ev.LogPosition, **batch: int) -> Provenance:
+    def _provenance(
+        self, position: ev.LogPosition, batch_id: int | None = None, record_index: int | None = None
+    ) -> Provenance:
         return Provenance(
             self.chain_id,
             position.address,
@@ -233,8 +238,8 @@ class BlockApplier:
             self._block_hash,
             _hex(position.tx_hash),
             position.log_index,
-            batch.get("batch_id"),
-            batch.get("record_index"),
+            batch_id,
+            record_index,
         )
 
     def _prefix(self, node: bytes, event: str) -> PrefixRecord:
@@ -399,7 +404,7 @@ class BlockApplier:
             IndexedValue(
                 value.index,
                 value.type,
-                value.format.name.lower(),
+                _FORMAT_NAMES[value.format],
                 _hex(value.data),
                 value.ttl,
                 value.permissions,

@@ -18,6 +18,7 @@ records from the transaction that called ``registerBatch(bytes32,bytes)`` on the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -413,41 +414,61 @@ def _fast_word(abi_type: str, word: bytes) -> tuple[Any] | None:
     return (value,)
 
 
+_BYTES32, _UINT, _ADDRESS, _BOOL, _STRING, _BYTES = range(6)
+_KINDS: Final = {"bytes32": _BYTES32, "address": _ADDRESS, "bool": _BOOL, "string": _STRING, "bytes": _BYTES}
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(types: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """(kind, bits) of each of ``types`` for :func:`_fast_decode` (bits: of a static number)."""
+    return tuple((_KINDS.get(abi_type, _UINT), _FAST_STATIC.get(abi_type, 0)) for abi_type in types)
+
+
 def _fast_decode(types: tuple[str, ...], data: bytes) -> list[Any] | None:
     """ABI-decode ``data`` as ``types`` when it is in the canonical layout (head, then each
     dynamic tail in order, zero padding, nothing after): a few microseconds instead of
-    eth_abi's tens. None for anything else, which eth_abi then decodes (or refuses)."""
+    eth_abi's tens. None for anything else, which eth_abi then decides (or refuses)."""
+    size = len(data)
     position = 32 * len(types)
+    if size < position:
+        return None
     values: list[Any] = []
-    for i, abi_type in enumerate(types):
-        word = data[32 * i : 32 * i + 32]
-        if abi_type not in _FAST_DYNAMIC:
-            value = _fast_word(abi_type, word)
-            if value is None:
-                return None
-            values.append(value[0])
+    append = values.append
+    from_bytes = int.from_bytes
+    for i, (kind, bits) in enumerate(_plan(types)):
+        head = 32 * i
+        if kind == _BYTES32:
+            append(data[head : head + 32])
             continue
-        if len(word) != 32 or int.from_bytes(word, "big") != position:
+        value = from_bytes(data[head : head + 32], "big")
+        if kind < _STRING:  # a static number, address or bool
+            if value >> bits:
+                return None
+            append(
+                value
+                if kind == _UINT
+                else value == 1
+                if kind == _BOOL
+                else "0x" + data[head + 12 : head + 32].hex()
+            )
+            continue
+        if value != position or position + 32 > size:
             return None
-        length_word = data[position : position + 32]
-        if len(length_word) != 32:
-            return None
-        length = int.from_bytes(length_word, "big")
+        length = from_bytes(data[position : position + 32], "big")
         start = position + 32
         end = start + length
         padded = start + (length + 31) // 32 * 32
-        if padded > len(data) or data[end:padded].count(0) != padded - end:
+        if padded > size or data[end:padded].count(0) != padded - end:
             return None
-        chunk = data[start:end]
-        if abi_type == "string":
+        if kind == _STRING:
             try:
-                values.append(chunk.decode("utf-8"))
+                append(data[start:end].decode("utf-8"))
             except UnicodeDecodeError:
                 return None
         else:
-            values.append(chunk)
+            append(data[start:end])
         position = padded
-    return values if position == len(data) else None
+    return values if position == size else None
 
 
 @dataclass(frozen=True, slots=True)
