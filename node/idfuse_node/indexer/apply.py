@@ -97,13 +97,15 @@ def event_detail(event: ev.RegistryEvent) -> dict[str, Any]:
     }
 
 
-def _written_detail(event: ev.IdentifierWritten, values: Sequence[IndexedValue]) -> dict[str, Any]:
-    """:func:`event_detail` of a created or updated handle, written out (the hot path)."""
+def _written_detail(record: HandleRecord, values: Sequence[IndexedValue]) -> dict[str, Any]:
+    """:func:`event_detail` of a created or updated handle, written out (the hot path) from the
+    record the event left (whose key, node, suffix, template, version and commitment are the
+    event's, already in hex) and the event's ``values``."""
     return {
-        "handle_key": _hex(event.handle_key),
-        "prefix_node": _hex(event.prefix_node),
-        "suffix": event.suffix,
-        "template": _hex(event.template),
+        "handle_key": record.handle_key,
+        "prefix_node": record.prefix_node,
+        "suffix": record.suffix,
+        "template": record.template,
         "values": [
             {
                 "index": value.index,
@@ -115,8 +117,8 @@ def _written_detail(event: ev.IdentifierWritten, values: Sequence[IndexedValue])
             }
             for value in values
         ],
-        "version": event.version,
-        "commitment": _hex(event.commitment),
+        "version": record.version,
+        "commitment": record.commitment,
     }
 
 
@@ -451,7 +453,7 @@ class BlockApplier:
         writer.put_record(key, record)
         if existing is None or existing.deleted:
             self._went_live(event.prefix_node, event.suffix, event.handle_key)
-        self._handle_history(event.handle_key, provenance, event.event, _written_detail(event, values))
+        self._handle_history(event.handle_key, provenance, event.event, _written_detail(record, values))
 
     def _identifier_updated(self, event: ev.IdentifierUpdated) -> None:
         key = schema.handle_record_key(event.handle_key)
@@ -477,7 +479,7 @@ class BlockApplier:
             provenance=provenance,
         )
         self.writer.put_record(key, record)
-        self._handle_history(event.handle_key, provenance, event.event, _written_detail(event, new_values))
+        self._handle_history(event.handle_key, provenance, event.event, _written_detail(record, new_values))
 
     def _identifier_deleted(self, event: ev.IdentifierDeleted) -> None:
         writer = self.writer

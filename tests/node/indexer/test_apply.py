@@ -6,12 +6,22 @@ import time
 
 import pytest
 
+from idfuse_node.indexer import events as ev
 from idfuse_node.indexer import schema
+from idfuse_node.indexer.apply import event_detail
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import HandleRecord
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.indexer.writer import rollback_to
-from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField, template_id
+from idfuse_sdk.encoding import (
+    BatchRecord,
+    HandleValue,
+    TemplateField,
+    commitment,
+    decode_values,
+    encode_values,
+    template_id,
+)
 from idfuse_sdk.identifiers import handle_key
 from tests.node.indexer.chainfixture import OTHER, OWNER, running_chain
 from tests.node.indexer.indexing import chain_binding, dump, index_chain
@@ -152,6 +162,33 @@ def test_update_keeps_unchanged_values_provenance(indexes, scenario):
     assert x.created == created
     assert x.provenance == updated
     assert x.version == 2
+
+
+def test_identifier_history_details_are_the_events_arguments(indexes, scenario):
+    """The applier writes created/updated details by hand (the hot path); they are what the
+    generic ``event_detail`` makes of the same events."""
+    reader = IndexReader(indexes[0])
+    _, nodes = scenario
+    key = handle_key(nodes["top"], "x")
+    created, updated = reader.handle_history(key, limit=10)
+    position = ev.LogPosition("0x" + "00" * 20, 0, bytes(32), bytes(32), 0, 0)
+    for entry, cls, values, version in (
+        (created, ev.IdentifierCreated, (V1, V2), 1),
+        (updated, ev.IdentifierUpdated, (V1, V2B, V3), 2),
+    ):
+        encoding = encode_values(values)
+        event = cls(
+            position,
+            handle_key=key,
+            prefix_node=nodes["top"],
+            suffix="x",
+            template=bytes(32),
+            values=tuple(decode_values(encoding)),
+            values_encoding=encoding,
+            version=version,
+            commitment=commitment(bytes(32), encoding),
+        )
+        assert entry.detail == event_detail(event)
 
 
 def test_delete_keeps_a_tombstone_record(indexes, scenario):
