@@ -177,7 +177,8 @@ def bulk_flow(
 ) -> Flow[BulkReport]:
     """The bulk registration written once, as a client flow: :func:`bulk_register` runs it on
     an :class:`~idfuse_sdk.client.IdfuseClient`, :func:`abulk_register` on an
-    :class:`~idfuse_sdk.client.AsyncIdfuseClient`. The arguments are theirs."""
+    :class:`~idfuse_sdk.client.AsyncIdfuseClient`. The arguments are theirs; ``client`` is a
+    client of the chain serving ``prefix`` that routes nothing (they choose it)."""
     if not 1 <= chunk_size <= MAX_BATCH_RECORDS:
         raise ValidationError(f"chunk_size must be 1-{MAX_BATCH_RECORDS}, got {chunk_size}")
     started = time.monotonic()
@@ -265,7 +266,10 @@ def bulk_register(
     :raises BulkSourceError: a row breaks a rule (with its line); nothing was sent.
     :raises JournalError: the journal cannot be used.
     :raises ClientError: as :meth:`IdfuseClient.register_batch`; the journal keeps what landed.
+    :raises RoutingError: a client holding several chains cannot serve ``prefix``.
     """
+    if client.held_chains:  # the whole run on the chain serving the prefix, unrouted
+        client = client.on(client.serving_chain(prefix))
     return client._run(
         bulk_flow(
             client,
@@ -298,7 +302,10 @@ async def abulk_register(
     :raises BulkSourceError: a row breaks a rule (with its line); nothing was sent.
     :raises JournalError: the journal cannot be used.
     :raises ClientError: as :meth:`AsyncIdfuseClient.register_batch`; the journal keeps what landed.
+    :raises RoutingError: a client holding several chains cannot serve ``prefix``.
     """
+    if client.held_chains:
+        client = client.on(await client.serving_chain(prefix))
     return await client._run(
         bulk_flow(
             client,

@@ -12,7 +12,7 @@ import time
 import pytest
 from eth_account import Account as EthAccount
 
-from idfuse_sdk.bulk import bulk_register
+from idfuse_sdk.bulk import abulk_register, bulk_register
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.client.routing import Chain
 from idfuse_sdk.encoding import HandleValue
@@ -176,6 +176,28 @@ def test_bulk_registration_runs_on_the_serving_chain(nodes, setup, tmp_path):
         receipt = client.held(SUB_ID).web3.eth.get_transaction_receipt(report.chunks[0].tx_hash)
         assert receipt["status"] == 1
         assert resolved(client, "61.sub/bulk-4").value(1).provenance.chain_id == SUB_ID
+
+
+def test_bulk_registration_through_the_routing_client_itself(nodes, setup, tmp_path):
+    (home_dir, _), (sub_dir, _) = nodes
+    source = tmp_path / "routed.csv"
+    source.write_text("suffix,URL\n" + "".join(f"routed-{n},https://routed/{n}\n" for n in range(4)))
+
+    async def run_async():
+        async with AsyncIdfuseClient.from_endpoints([home_dir, sub_dir], account=setup) as client:
+            return await abulk_register(client, "61.sub", source, chunk_size=2)
+
+    with IdfuseClient.from_endpoints([home_dir, sub_dir], account=setup) as client:
+        first = bulk_register(client, "61.sub", source, chunk_size=2)
+        assert first.landed == 4
+        receipt = client.held(SUB_ID).web3.eth.get_transaction_receipt(first.chunks[1].tx_hash)
+        assert receipt["status"] == 1
+        journal = tmp_path / "routed.csv.journal"
+        kept = [line for line in journal.read_text().splitlines() if '"mined"' not in line]
+        journal.write_text("\n".join(kept) + "\n")  # as if the run died before the receipts
+        again = asyncio.run(run_async())  # looks the sent chunks up on the serving chain
+        assert (again.landed, again.landed_earlier, again.already_registered) == (0, 4, [])
+        assert resolved(client, "61.sub/routed-3").value(1).provenance.chain_id == SUB_ID
 
 
 def test_resolve_falls_back_to_the_serving_chain(nodes, setup):
