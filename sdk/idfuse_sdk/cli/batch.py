@@ -214,11 +214,14 @@ def register_command(
         if report is not None and as_json:
             echo_json(report.as_dict())
         registered = report.registered if report is not None else progress.registered
-        typer.echo(
-            f"interrupted: {registered} of {progress.total} records landed; "
-            "run the same command again to resume",
-            err=True,
-        )
+        if progress.total:
+            typer.echo(
+                f"interrupted: {registered} of {progress.total} records landed; "
+                "run the same command again to resume",
+                err=True,
+            )
+        else:
+            typer.echo("interrupted before any record was sent", err=True)
         raise typer.Exit(_SIGNAL_EXIT[interrupts.received])
     if as_json:
         echo_json(report.as_dict())
