@@ -229,3 +229,29 @@ def test_ctrl_c_stops_between_chunks_and_a_rerun_completes_exactly_once(node: Pa
     assert by_event == distinct
     wait_resolved(node, f"{PREFIX}/RS-{total - 1:05d}", lambda answer: answer["source"] == "resolver")
     assert len([event for event in journal_events(journal) if event["event"] == "mined"]) == 4
+
+
+def test_sigterm_stops_between_chunks_with_exit_143(node: Path, tmp_path: Path) -> None:
+    source = csv_file(tmp_path / "term.csv", "TM", 1_500)
+    stderr = tmp_path / "stderr"
+    command = [str(idfuse_exe()), "batch", "register", PREFIX, str(source), "--node", str(node)]
+    with stderr.open("w") as err:
+        process = subprocess.Popen([*command, "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        while "chunk 1/3" not in stderr.read_text():
+            assert process.poll() is None, stderr.read_text()
+            assert time.monotonic() < deadline, stderr.read_text()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    last = stderr.read_text().splitlines()[-1]
+    assert last.startswith("interrupted: ")
+    assert last.endswith(" of 1500 records landed; run the same command again to resume")
+    status = json.loads(ok("batch", "status", str(source), "--json"))
+    assert status["unconfirmed"] == []
+    assert 500 <= status["landed"] < 1_500
