@@ -84,6 +84,25 @@ def journal_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def signal_after_first_chunk(command: list[str], stderr: Path, marker: str, signum: signal.Signals) -> int:
+    """Run ``command`` with its stderr in ``stderr``, send ``signum`` once ``marker`` (the first
+    chunk's progress line) appears, and return its exit code."""
+    with stderr.open("w") as err:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        while marker not in stderr.read_text():
+            assert process.poll() is None, stderr.read_text()
+            assert time.monotonic() < deadline, stderr.read_text()
+            time.sleep(0.02)
+        process.send_signal(signum)
+        return process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def test_help() -> None:
     for command in (["batch"], ["batch", "register"], ["batch", "status"]):
         result = idfuse(*command, "--help")
@@ -197,20 +216,7 @@ def test_ctrl_c_stops_between_chunks_and_a_rerun_completes_exactly_once(node: Pa
     stderr = tmp_path / "stderr"
     command = [str(idfuse_exe()), "batch", "register", PREFIX, str(source), "--node", str(node)]
     command += ["--chunk-size", "1000", "--journal", str(journal)]
-    with stderr.open("w") as err:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 120
-        while "chunk 1/4" not in stderr.read_text():
-            assert process.poll() is None, stderr.read_text()
-            assert time.monotonic() < deadline, stderr.read_text()
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=120) == 130
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+    assert signal_after_first_chunk(command, stderr, "chunk 1/4", signal.SIGINT) == 130
     lines = stderr.read_text().splitlines()
     assert "Traceback" not in stderr.read_text()
     mined = [event for event in journal_events(journal) if event["event"] == "mined"]
@@ -235,20 +241,8 @@ def test_sigterm_stops_between_chunks_with_exit_143(node: Path, tmp_path: Path) 
     source = csv_file(tmp_path / "term.csv", "TM", 1_500)
     stderr = tmp_path / "stderr"
     command = [str(idfuse_exe()), "batch", "register", PREFIX, str(source), "--node", str(node)]
-    with stderr.open("w") as err:
-        process = subprocess.Popen([*command, "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 120
-        while "chunk 1/3" not in stderr.read_text():
-            assert process.poll() is None, stderr.read_text()
-            assert time.monotonic() < deadline, stderr.read_text()
-            time.sleep(0.02)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=120) == 143
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+    command += ["--chunk-size", "500"]
+    assert signal_after_first_chunk(command, stderr, "chunk 1/3", signal.SIGTERM) == 143
     last = stderr.read_text().splitlines()[-1]
     assert last.startswith("interrupted: ")
     assert last.endswith(" of 1500 records landed; run the same command again to resume")
