@@ -11,6 +11,8 @@ break, the rule (the ValidationError is chained as ``__cause__``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -234,6 +236,37 @@ class HandleValue:
                 self.data,
             )
         )
+
+
+FORMAT_NAMES: Final = {"string": ValueFormat.STRING, "base64": ValueFormat.BASE64, "hex": ValueFormat.HEX}
+"""The value formats a user writes, by the names files and the CLI use."""
+
+
+def parse_format(name: object, title: str = "value") -> ValueFormat:
+    """The format named ``name`` (``string``, ``base64`` or ``hex``).
+
+    :raises ValidationError: Any other name.
+    """
+    if name not in FORMAT_NAMES:
+        raise ValidationError(f"{title} format must be string, base64 or hex, not {name!r}")
+    return FORMAT_NAMES[str(name)]
+
+
+def value_data(text: str, fmt: ValueFormat, title: str = "value") -> bytes:
+    """The data a value of format ``fmt`` written as ``text`` holds: its UTF-8 for string
+    (a lone surrogate is kept, for :meth:`HandleValue.validate` to report), strict base64, or
+    hex digits (``0x`` optional).
+
+    :raises ValidationError: ``text`` is not valid base64 or hex.
+    """
+    try:
+        if fmt == ValueFormat.BASE64:
+            return base64.b64decode(text, validate=True)
+        if fmt == ValueFormat.HEX:
+            return bytes.fromhex(text.removeprefix("0x"))
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"{title} is not valid {fmt.name.lower()}") from None
+    return text.encode("utf-8", "surrogatepass")
 
 
 def sort_values(values: Iterable[HandleValue], title: str = "value") -> list[HandleValue]:

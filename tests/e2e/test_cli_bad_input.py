@@ -15,7 +15,22 @@ def _one_line_error(result, fragment: str) -> None:
 
 def test_a_value_without_type_and_data_is_named(tmp_path: Path) -> None:
     result = run_idfuse("id", "create", "88/x", "--value", "noequals", "--node", str(tmp_path))
-    _one_line_error(result, "--value 'noequals': expected [INDEX:]TYPE=VALUE")
+    _one_line_error(result, "--value 'noequals': expected [INDEX:]TYPE[:FORMAT]=VALUE")
+
+
+def test_an_unknown_value_format_is_named(tmp_path: Path) -> None:
+    result = run_idfuse("id", "create", "88/x", "--value", "CERT:octal=17", "--node", str(tmp_path))
+    _one_line_error(result, "--value CERT format must be string, base64 or hex, not 'octal'")
+
+
+def test_hex_and_base64_values_must_decode(tmp_path: Path) -> None:
+    for item, fragment in (
+        ("CERT:hex=0xzz", "--value CERT is not valid hex"),
+        ("B:base64=@@", "--value B is not valid base64"),
+    ):
+        _one_line_error(
+            run_idfuse("id", "create", "88/x", "--value", item, "--node", str(tmp_path)), fragment
+        )
 
 
 def test_a_long_malformed_value_is_shortened(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from idfuse_sdk.client import IdfuseClient
 from tests.e2e.processes import IdfuseProcess, idfuse_exe
 
 RESOLVE_TIMEOUT = 60.0
@@ -247,6 +248,33 @@ def test_an_enterprise_registers_shows_updates_and_deletes(enterprise_prefixes: 
     assert one_line_error(again).startswith("error: IdentifierAlreadyExists(handleKey=0x")
     no_index = idfuse("id", "update", HANDLE, "--value", "URL=https://x", "--node", node)
     assert one_line_error(no_index) == "error: --value URL=...: give the index to change, e.g. 1:URL=..."
+
+
+def test_hex_and_base64_values_are_written_as_bytes(enterprise_prefixes: Path) -> None:
+    node = str(enterprise_prefixes)
+    handle = "88.100.1/BIN-1"
+    created = ok(
+        "id",
+        "create",
+        handle,
+        "--value",
+        "CERT:hex=0x00ff10",
+        "--value",
+        "3:BLOB:base64=AAEC",
+        "--node",
+        node,
+    )
+    assert created.startswith(f"created {handle} version 1 (indexes 1, 3); tx 0x")
+    answer = wait_resolved(enterprise_prefixes, handle, lambda a: True)
+    written = [value for value in answer["values"] if value["index"] < 100]  # HS_ADMIN is derived
+    assert [(value["index"], value["type"], value["format"]) for value in written] == [
+        (1, "CERT", "hex"),
+        (3, "BLOB", "base64"),
+    ]
+    with IdfuseClient.from_endpoints(enterprise_prefixes / "endpoints.json") as client:
+        resolved = client.resolve(handle, types=["CERT", "BLOB"]).values
+    assert [value.data for value in resolved] == [b"\x00\xff\x10", b"\x00\x01\x02"]
+    assert f"{handle}: verified (live)" in ok("verify", handle, "--node", node)
 
 
 def test_governance_says_how_many_votes_are_missing(enterprise_prefixes: Path) -> None:

@@ -11,23 +11,19 @@ Every record is checked here; a bad one raises :class:`BulkSourceError` with its
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from idfuse_sdk.encoding import BatchRecord, HandleValue, canonical_batch
+from idfuse_sdk.encoding import BatchRecord, HandleValue, canonical_batch, parse_format, value_data
 from idfuse_sdk.exceptions import BulkSourceError, ValidationError
 from idfuse_sdk.identifiers import prefix_node
 from idfuse_sdk.types import ZERO32, ValueFormat
 
 __all__ = ["SourceRecord", "read_source"]
-
-_FORMATS: Final = {"string": ValueFormat.STRING, "base64": ValueFormat.BASE64, "hex": ValueFormat.HEX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +40,6 @@ class _Column:
     index: int
     type: str
     format: ValueFormat
-
-
-def _data(text: str, fmt: ValueFormat, title: str) -> bytes:
-    try:
-        if fmt == ValueFormat.BASE64:
-            return base64.b64decode(text, validate=True)
-        if fmt == ValueFormat.HEX:
-            return bytes.fromhex(text.removeprefix("0x"))
-    except (binascii.Error, ValueError):
-        raise ValidationError(f"{title} is not valid {fmt.name.lower()}") from None
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _format(name: object, title: str) -> ValueFormat:
-    if name not in _FORMATS:
-        raise ValidationError(f"{title} format must be string, base64 or hex, not {name!r}")
-    return _FORMATS[str(name)]
 
 
 def _template(value: object) -> bytes:
@@ -86,7 +65,7 @@ def _columns(header: list[str]) -> tuple[bool, list[_Column]]:
             if len(parts) == 1:
                 columns.append(_Column(position, parts[0], ValueFormat.STRING))
             elif len(parts) in (2, 3):
-                fmt = _format(parts[2], f"column {name!r}") if len(parts) == 3 else ValueFormat.STRING
+                fmt = parse_format(parts[2], f"column {name!r}") if len(parts) == 3 else ValueFormat.STRING
                 columns.append(_Column(int(parts[0]), parts[1], fmt))
             else:
                 raise ValueError
@@ -117,7 +96,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str, bytes, list[HandleValue]]]
                     HandleValue(
                         column.index,
                         column.type,
-                        _data(cell, column.format, f"column {column.type}"),
+                        value_data(cell, column.format, f"column {column.type}"),
                         column.format,
                     )
                     for column, cell in zip(columns, cells, strict=True)
@@ -131,12 +110,12 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, str, bytes, list[HandleValue]]]
 def _json_value(item: Any) -> HandleValue:
     if not isinstance(item, dict) or not {"index", "type", "data"} <= item.keys():
         raise ValidationError("each value must be an object with index, type and data")
-    fmt = _format(item.get("format", "string"), "value")
+    fmt = parse_format(item.get("format", "string"), "value")
     index, type_, data = item["index"], item["type"], item["data"]
     if not isinstance(index, int) or not isinstance(type_, str) or not isinstance(data, str):
         raise ValidationError("a value's index must be an integer, its type and data strings")
     options = {name: item[name] for name in ("ttl", "permissions") if name in item}
-    return HandleValue(index, type_, _data(data, fmt, f"value {index}"), fmt, **options)
+    return HandleValue(index, type_, value_data(data, fmt, f"value {index}"), fmt, **options)
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, str, bytes, list[HandleValue]]]:

@@ -1,6 +1,7 @@
 """``idfuse id create|update|delete``: identifiers (handles such as ``88.100.1/PN-0001``).
 
-Values are given as ``--value [INDEX:]TYPE=VALUE`` (UTF-8 text, format string). On ``create``
+Values are given as ``--value [INDEX:]TYPE[:FORMAT]=VALUE``: UTF-8 text (format ``string``,
+the default), or bytes written as ``hex`` (``0x`` optional) or ``base64``. On ``create``
 values without an index are numbered 1, 2, ... in order, skipping the indexes given
 explicitly (``--value URL=https://a --value 5:EMAIL=ops@b`` writes URL at 1 and EMAIL at 5).
 ``update`` changes or adds the values at the indexes given (an index is required there) and
@@ -33,9 +34,12 @@ __all__ = ["parse_values", "register"]
 
 app = typer.Typer(name="id", help="Create, update and delete identifiers.", no_args_is_help=True)
 
-_VALUE = re.compile(r"(?:(?P<index>\d+):)?(?P<type>[^=:]+)=(?P<data>.*)", re.DOTALL)
+_VALUE = re.compile(r"(?:(?P<index>\d+):)?(?P<type>[^=:]+)(?::(?P<format>[^=:]+))?=(?P<data>.*)", re.DOTALL)
 
-VALUE_HELP = "[INDEX:]TYPE=VALUE, e.g. URL=https://... or 2:EMAIL=ops@example.com (repeatable)."
+VALUE_HELP = (
+    "[INDEX:]TYPE[:hex|:base64]=VALUE, e.g. URL=https://..., 2:EMAIL=ops@example.com or "
+    "CERT:hex=0a1b... (repeatable)."
+)
 
 
 def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]:
@@ -44,28 +48,34 @@ def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]
 
     :raises typer.Exit: a malformed item or a repeated index (after printing one line).
     """
-    from idfuse_sdk.encoding import HandleValue
+    from idfuse_sdk.encoding import HandleValue, parse_format, value_data
+    from idfuse_sdk.types import ValueFormat
 
-    parsed: list[tuple[int | None, str, str]] = []
+    parsed: list[tuple[int | None, str, ValueFormat, str]] = []
     for item in items:
         match = _VALUE.fullmatch(item)
         if match is None:
             shown = item if len(item) <= 60 else item[:57] + "..."
-            raise fail(f"--value {shown!r}: expected [INDEX:]TYPE=VALUE")
+            raise fail(f"--value {shown!r}: expected [INDEX:]TYPE[:FORMAT]=VALUE")
         index = int(match["index"]) if match["index"] is not None else None
         if index is None and index_required:
             raise fail(f"--value {match['type']}=...: give the index to change, e.g. 1:{match['type']}=...")
-        parsed.append((index, match["type"], match["data"]))
-    taken = [index for index, _, _ in parsed if index is not None]
+        with one_line_errors():
+            fmt = parse_format(match["format"] or "string", f"--value {match['type']}")
+        parsed.append((index, match["type"], fmt, match["data"]))
+    taken = [index for index, _, _, _ in parsed if index is not None]
     if len(taken) != len(set(taken)):
         raise fail("two --value options name the same index")
     used = set(taken)
     free = (candidate for candidate in range(1, 2**31) if candidate not in used)
+    values = []
     with one_line_errors():
-        values = [
-            HandleValue.text(index if index is not None else next(free), kind, data)
-            for index, kind, data in parsed
-        ]
+        for index, kind, fmt, data in parsed:
+            position = index if index is not None else next(free)
+            if fmt == ValueFormat.STRING:
+                values.append(HandleValue.text(position, kind, data))
+            else:
+                values.append(HandleValue(position, kind, value_data(data, fmt, f"--value {kind}"), fmt))
     return sorted(values, key=lambda value: value.index)
 
 
@@ -100,7 +110,7 @@ def create_command(
 @app.command("update")
 def update_command(
     handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
-    values: list[str] = typer.Option([], "--value", help="INDEX:TYPE=VALUE to set (repeatable)."),  # noqa: B008
+    values: list[str] = typer.Option([], "--value", help="INDEX:TYPE[:FORMAT]=VALUE to set (repeatable)."),  # noqa: B008
     removals: list[int] = typer.Option([], "--remove", help="An index to remove (repeatable)."),  # noqa: B008
     node: Path | None = NODE_OPTION,
     account: str | None = ACCOUNT_OPTION,
