@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -18,6 +18,7 @@ class ThreadedServer:
     port; :attr:`url` says which once :meth:`start` returns.
 
     :param what: What the server is, for error messages ("the resolver").
+    :param options: More ``uvicorn.Config`` options (the resolver's limits).
     """
 
     def __init__(
@@ -29,8 +30,11 @@ class ThreadedServer:
         name: str,
         what: str,
         lifespan: Literal["on", "off"] = "off",
+        **options: Any,
     ) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan=lifespan, ws="none")
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan=lifespan, ws="none", **options
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
         self._what = what

@@ -1,7 +1,8 @@
 """``create_app``: the resolver as one ASGI app over an :class:`IndexReader`.
 
-Layers, outermost first: metrics (every request timed and counted) → the fast path (edge
-checks, and ``GET /api/handles/{handle}``) → FastAPI (every other route, the OpenAPI
+Layers, outermost first: metrics (every request timed and counted) → limits (per-client rate,
+request body size: :mod:`~idfuse_node.resolver.limits`) → the fast path (edge checks, and
+``GET /api/handles/{handle}``) → FastAPI (every other route, the OpenAPI
 document, and the mapping of refusals to JSON in one place below).
 """
 
@@ -28,6 +29,7 @@ from idfuse_node.resolver.codes import (
 from idfuse_node.resolver.errors import ResolverHTTPError
 from idfuse_node.resolver.fastpath import FastPath
 from idfuse_node.resolver.handle_api import HandleAPI, target
+from idfuse_node.resolver.limits import LimitsMiddleware
 from idfuse_node.resolver.lookup import Lookup
 from idfuse_node.resolver.metrics import Metrics, MetricsMiddleware
 from idfuse_node.resolver.referral import Follower
@@ -81,7 +83,7 @@ def _install_error_handlers(api: FastAPI) -> None:
 
 class ResolverApp:
     """The ASGI app :func:`create_app` returns; ``fastapi`` is the inner app (its ``openapi()``
-    is the document), ``lookup`` and ``metrics`` its state."""
+    is the document), ``lookup``, ``metrics``, ``settings`` and ``limits`` its state."""
 
     def __init__(
         self, api: FastAPI, state: ResolverState, follower: Follower, settings: ResolverSettings
@@ -90,8 +92,12 @@ class ResolverApp:
         self.state = state
         self.lookup = state.lookup
         self.metrics = state.metrics
+        self.settings = settings
         self._follower = follower
-        self._asgi = MetricsMiddleware(FastPath(api, state.handles, settings), state.metrics)
+        self.limits = LimitsMiddleware(
+            FastPath(api, state.handles, settings, state.metrics), settings, state.metrics
+        )
+        self._asgi = MetricsMiddleware(self.limits, state.metrics)
 
     def set_resolver_url(self, url: str) -> None:
         """This resolver's own base URL (known once the server has bound its port)."""

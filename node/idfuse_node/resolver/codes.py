@@ -11,6 +11,7 @@ from typing import Final
 
 RC_SUCCESS: Final = 1
 RC_ERROR: Final = 2
+RC_SERVER_TOO_BUSY: Final = 3
 RC_PROTOCOL_ERROR: Final = 4
 RC_OPERATION_NOT_SUPPORTED: Final = 5
 RC_RECURSION_COUNT_TOO_HIGH: Final = 6

@@ -18,7 +18,7 @@ from idfuse_node.resolver.answers import Answer, error_answer
 from idfuse_node.resolver.errors import ResolverHTTPError
 from idfuse_node.resolver.handle_api import HANDLES_PATH, HandleAPI
 from idfuse_node.resolver.inbound import check_target_size, parse_query, percent_decode
-from idfuse_node.resolver.metrics import ROUTE_KEY
+from idfuse_node.resolver.metrics import ROUTE_KEY, Metrics
 from idfuse_node.resolver.settings import ResolverSettings
 
 ROUTE: Final = "/api/handles/{handle}"
@@ -39,10 +39,13 @@ async def send_answer(send: Send, answer: Answer, *, head: bool = False) -> None
 class FastPath:
     """Answers ``GET /api/handles/{handle}`` itself; passes everything else to ``app``."""
 
-    def __init__(self, app: ASGIApp, handles: HandleAPI, settings: ResolverSettings) -> None:
+    def __init__(
+        self, app: ASGIApp, handles: HandleAPI, settings: ResolverSettings, metrics: Metrics | None = None
+    ) -> None:
         self.app = app
         self.handles = handles
         self.settings = settings
+        self.metrics = metrics or Metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,13 +54,17 @@ class FastPath:
         raw = scope.get("raw_path")
         query_string: bytes = scope.get("query_string", b"")
         path = raw if isinstance(raw, bytes) else None
+        reason = "url_too_long"
         try:
             if path is not None:
                 check_target_size(path, query_string, self.settings)
+                reason = "malformed_target"
                 percent_decode(path, "the path")
+            reason = "malformed_target"
             parse_query(query_string, self.settings)
         except ResolverHTTPError as error:
             scope[ROUTE_KEY] = "rejected"
+            self.metrics.reject(reason)
             await send_answer(send, error_answer(error, ""))
             return
         if (

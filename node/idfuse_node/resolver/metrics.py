@@ -45,6 +45,12 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.latency: defaultdict[str, _Histogram] = defaultdict(_Histogram)
+        self.rejections: defaultdict[str, int] = defaultdict(int)
+        """Requests refused at the edge, by reason (``rate_limited``, ``body_too_large``, ...)."""
+
+    def reject(self, reason: str) -> None:
+        """Count a request refused at the edge (the limits, the protocol, the target checks)."""
+        self.rejections[reason] += 1
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests[(route, method, status)] += 1
@@ -66,6 +72,12 @@ class Metrics:
                 f'idfuse_resolver_requests_total{{route="{_label(route)}",method="{_label(method)}",'
                 f'status="{status}"}} {count}'
             )
+        lines += [
+            "# HELP idfuse_resolver_rejections_total Requests refused at the edge, by reason.",
+            "# TYPE idfuse_resolver_rejections_total counter",
+        ]
+        for reason, count in sorted(self.rejections.items()):
+            lines.append(f'idfuse_resolver_rejections_total{{reason="{_label(reason)}"}} {count}')
         lines += [
             "# HELP idfuse_resolver_request_duration_seconds Time to answer a request, by route template.",
             "# TYPE idfuse_resolver_request_duration_seconds histogram",

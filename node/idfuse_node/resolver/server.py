@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from idfuse_node.resolver.app import ResolverApp
+from idfuse_node.resolver.protocol import uvicorn_options
 from idfuse_node.serving import DEFAULT_HOST, ThreadedServer
 
 
 class ResolverServer(ThreadedServer):
     """Serve ``app``; ``port=0`` picks a free port, and :attr:`url` says which once
-    :meth:`start` returns (the app is told its own URL then, for referrals)."""
+    :meth:`start` returns (the app is told its own URL then, for referrals). The app's settings
+    bound request heads and connections (:mod:`idfuse_node.resolver.protocol`)."""
 
     def __init__(self, app: ResolverApp, *, host: str = DEFAULT_HOST, port: int = 0) -> None:
         super().__init__(
-            app, host=host, port=port, name="idfuse-resolver", what="the resolver", lifespan="on"
+            app,
+            host=host,
+            port=port,
+            name="idfuse-resolver",
+            what="the resolver",
+            lifespan="on",
+            **uvicorn_options(app.settings, app.metrics.reject),
         )
         self.app = app
 

@@ -1,4 +1,9 @@
-"""The resolver's settings: limits at the edge, paging, referral following, derived values."""
+"""The resolver's settings: limits at the edge, paging, referral following, derived values.
+
+The defaults of the limits (docs/resolver.md, "Limits") are for a public resolver: a client
+may resolve 1,000 identifiers a second, 2,000 at once; a benchmark from one address passes a
+higher ``rate_limit`` (``scripts/bench/resolve_serve.py``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,23 @@ class ResolverSettings:
     """Longest raw path plus query string accepted (longer: 400)."""
     max_query_params: int = 32
     """Most query parameters accepted (more: 400)."""
+    rate_limit: float | None = 1000.0
+    """Requests a second one client may sustain (over: 429); ``None`` or 0: no rate limit."""
+    rate_burst: int = 2000
+    """Requests one client may send at once after a pause (its token bucket's size)."""
+    rate_limit_clients: int = 65536
+    """Most clients with a token bucket at once (least recently seen evicted first)."""
+    trusted_proxies: frozenset[str] = frozenset()
+    """Peer addresses whose ``X-Forwarded-For`` names the client (none: the peer is the client)."""
+    max_body_bytes: int = 65536
+    """Largest ``Content-Length`` accepted (larger: 413 before the body is read)."""
+    max_header_bytes: int = 16384
+    """Largest request line plus headers (larger: 431, connection closed, while still arriving)."""
+    max_headers: int = 100
+    """Most header fields in a request (more: 431)."""
+    max_connections: int | None = 1024
+    """uvicorn's ``limit_concurrency``: requests past this many open connections or running
+    requests get 503 (``None``: no cap)."""
     default_page_size: int = 100
     max_page_size: int = 1000
     max_page_offset: int = 10_000
