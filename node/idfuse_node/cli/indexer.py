@@ -112,24 +112,24 @@ def _run(
     if missing:
         raise fail(f"{endpoints} names no address for {', '.join(missing)}")
     directory.ensure()
-    with ChainSource(rpc) as source:
+    # the index first: a locked or damaged index is refused even while the chain is unreachable
+    with LevelDBIndexStore(directory.index_db) as store, ChainSource(rpc) as source:
         binding = ChainBinding(source.chain_id(), contracts)
-        with LevelDBIndexStore(directory.index_db) as store:
-            start_block, finality_depth, batch_blocks = options
-            indexer = Indexer(
-                source,
-                store,
-                binding,
-                start_block=start_block,
-                finality_depth=finality_depth,
-                batch_blocks=batch_blocks,
-                use_finalized_tag=use_finalized_tag,
-            )
-            checkpoint = indexer.checkpoint()
-            where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
-            typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")
-            indexer.run(stop)
-            checkpoint = indexer.checkpoint()
+        start_block, finality_depth, batch_blocks = options
+        indexer = Indexer(
+            source,
+            store,
+            binding,
+            start_block=start_block,
+            finality_depth=finality_depth,
+            batch_blocks=batch_blocks,
+            use_finalized_tag=use_finalized_tag,
+        )
+        checkpoint = indexer.checkpoint()
+        where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
+        typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")
+        indexer.run(stop)
+        checkpoint = indexer.checkpoint()
     typer.echo(f"indexer stopped at block {-1 if checkpoint is None else checkpoint.number}")
 
 

@@ -77,8 +77,9 @@ class FusionNode:
         elif not directory.genesis.exists():
             raise IdfuseNodeError(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
         try:
-            self.ledger.start()
+            # the index first: when it is locked or damaged the chain is not even opened
             self.store = LevelDBIndexStore(directory.index_db)
+            self.ledger.start()
             self.indexer = IndexerThread(self.ledger.url, self.store, self.ledger.contracts)
             self.indexer.start()
             settings = ResolverSettings(chain_head=self.ledger.head_number)

@@ -23,7 +23,7 @@ from typing import Any, Final, Self
 import plyvel  # type: ignore[import-untyped]  # plyvel ships no type information
 
 from idfuse_node.exceptions import StorageUnavailableError
-from idfuse_node.storage import refuse_foreign_path, storage_error
+from idfuse_node.storage import open_leveldb, refuse_foreign_path, storage_error
 
 __all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
 
@@ -185,6 +185,13 @@ asks for a handle before creating it) then skips nearly every table instead of s
 one's index and data block (about 1% false positives)."""
 
 
+CORRUPT_ADVICE: Final = (
+    "the index can be rebuilt from the chain: stop the node, delete this index directory "
+    "and start again (the chain is kept apart and is not affected)"
+)
+"""What a corrupt index's error tells the operator to do."""
+
+
 class LevelDBIndexStore(IndexStore):
     """An :class:`IndexStore` in a LevelDB directory through plyvel.
 
@@ -192,7 +199,8 @@ class LevelDBIndexStore(IndexStore):
     :param create: Create the database when the directory is missing or empty; otherwise
         refuse with StorageUnavailableError.
     :raises StorageLockedError: Another process or handle has the directory open.
-    :raises StorageCorruptError: The path is not a LevelDB directory, or LevelDB reports it corrupt.
+    :raises StorageCorruptError: The path is not a LevelDB directory, a table file does not
+        match the MANIFEST, or LevelDB reports it corrupt; the directory is left as it was.
     :raises StorageUnavailableError: Permission denied, missing parent, or another I/O error.
     """
 
@@ -201,12 +209,9 @@ class LevelDBIndexStore(IndexStore):
         refuse_foreign_path(self.path)
         if not create and not (self.path / "CURRENT").is_file():
             raise StorageUnavailableError(f"{self.path} holds no LevelDB database (and create=False)")
-        try:
-            self._db: Any = plyvel.DB(
-                os.fspath(self.path), create_if_missing=create, bloom_filter_bits=BLOOM_FILTER_BITS
-            )
-        except (plyvel.Error, OSError) as exc:
-            raise storage_error(self.path, "open", exc) from exc
+        self._db: Any = open_leveldb(
+            self.path, create=create, advice=CORRUPT_ADVICE, bloom_filter_bits=BLOOM_FILTER_BITS
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
@@ -222,7 +227,7 @@ class LevelDBIndexStore(IndexStore):
         try:
             value: bytes | None = db.get(key)
         except (plyvel.Error, RuntimeError) as exc:
-            raise storage_error(self.path, "read", exc) from exc
+            raise storage_error(self.path, "read", exc, advice=CORRUPT_ADVICE) from exc
         return value
 
     def iterate(
@@ -256,7 +261,7 @@ class LevelDBIndexStore(IndexStore):
         try:
             iterator = db.iterator(**options)
         except (plyvel.Error, RuntimeError) as exc:
-            raise storage_error(self.path, "read", exc) from exc
+            raise storage_error(self.path, "read", exc, advice=CORRUPT_ADVICE) from exc
         return self._entries(iterator, limit, floor)
 
     def _entries(
@@ -270,7 +275,7 @@ class LevelDBIndexStore(IndexStore):
                 entries = itertools.islice(entries, limit)
             yield from entries
         except (plyvel.Error, RuntimeError) as exc:
-            raise storage_error(self.path, "read", exc) from exc
+            raise storage_error(self.path, "read", exc, advice=CORRUPT_ADVICE) from exc
         finally:
             iterator.close()
 
@@ -284,7 +289,7 @@ class LevelDBIndexStore(IndexStore):
                 for key, value in puts.items():
                     batch.put(key, value)
         except (plyvel.Error, RuntimeError) as exc:
-            raise storage_error(self.path, "write", exc) from exc
+            raise storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
 
     def close(self) -> None:
         handle, self._db = self._db, None

@@ -25,10 +25,16 @@ from eth.db.backends.base import BaseAtomicDB, BaseDB
 from eth.db.diff import DBDiffTracker, DiffMissingError
 from eth_utils.exceptions import ValidationError
 
-from idfuse_node.storage import refuse_foreign_path as _refuse_foreign_path
+from idfuse_node.storage import open_leveldb as _open_leveldb
 from idfuse_node.storage import storage_error as _storage_error
 
-__all__ = ["LevelDB", "LevelDBWriteBatch"]
+__all__ = ["CORRUPT_ADVICE", "LevelDB", "LevelDBWriteBatch"]
+
+CORRUPT_ADVICE = (
+    "the chain cannot be rebuilt on this node: move this directory aside and restore it from a "
+    "backup (the index can then be rebuilt from the chain)"
+)
+"""What a corrupt chain's error tells the operator to do."""
 
 
 class _ClosedHandle:
@@ -64,19 +70,15 @@ class LevelDB(BaseAtomicDB):
         one) before returning. Keep it on for chain data; turn it off only for throwaway
         databases.
     :raises StorageLockedError: another process or handle has the directory open.
-    :raises StorageCorruptError: the path is not a LevelDB directory, or LevelDB reports it
-        corrupt.
+    :raises StorageCorruptError: the path is not a LevelDB directory, a table file does not
+        match the MANIFEST, or LevelDB reports it corrupt; the directory is left as it was.
     :raises StorageUnavailableError: permission denied, missing parent, or another I/O error.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, sync: bool = True) -> None:
         self.path = Path(path)
         self.sync = sync
-        _refuse_foreign_path(self.path)
-        try:
-            self._db = plyvel.DB(os.fspath(self.path), create_if_missing=True)
-        except (plyvel.Error, OSError) as exc:
-            raise _storage_error(self.path, "open", exc) from exc
+        self._db = _open_leveldb(self.path, create=True, advice=CORRUPT_ADVICE)
         _open_databases[id(self)] = self
 
     def __repr__(self) -> str:
@@ -88,7 +90,7 @@ class LevelDB(BaseAtomicDB):
         try:
             value: bytes | None = self._db.get(key)
         except (plyvel.Error, RuntimeError) as exc:
-            raise _storage_error(self.path, "read", exc) from exc
+            raise _storage_error(self.path, "read", exc, advice=CORRUPT_ADVICE) from exc
         if value is None:
             raise KeyError(key)
         return value
@@ -97,7 +99,7 @@ class LevelDB(BaseAtomicDB):
         try:
             self._db.put(key, value, sync=self.sync)
         except (plyvel.Error, RuntimeError) as exc:
-            raise _storage_error(self.path, "write", exc) from exc
+            raise _storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
 
     def __delitem__(self, key: bytes) -> None:
         if not self._exists(key):
@@ -105,7 +107,7 @@ class LevelDB(BaseAtomicDB):
         try:
             self._db.delete(key, sync=self.sync)
         except (plyvel.Error, RuntimeError) as exc:
-            raise _storage_error(self.path, "write", exc) from exc
+            raise _storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
 
     def _exists(self, key: bytes) -> bool:
         try:
@@ -163,7 +165,7 @@ class LevelDB(BaseAtomicDB):
                 for key, value in puts:
                     write_batch.put(key, value)
         except (plyvel.Error, RuntimeError) as exc:
-            raise _storage_error(self.path, "write", exc) from exc
+            raise _storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
 
 
 class LevelDBWriteBatch(BaseDB, AtomicWriteBatchAPI):
