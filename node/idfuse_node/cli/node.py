@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,9 +23,19 @@ from idfuse_node.cli.common import (
     fail,
     stop_on_signal,
 )
+from idfuse_node.cli.limits import (
+    MAX_BODY_OPTION,
+    MAX_CONNECTIONS_OPTION,
+    RATE_LIMIT_OPTION,
+    TRUSTED_PROXY_OPTION,
+    limit_settings,
+)
 from idfuse_node.datadir import DataDir, default_data_dir
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
+
+if TYPE_CHECKING:
+    from idfuse_node.resolver.settings import ResolverSettings
 
 __all__ = ["app", "register"]
 
@@ -55,14 +66,19 @@ def start_command(
     ),
     chain_id: int = START_CHAIN_ID_OPTION,
     block_period: float | None = BLOCK_PERIOD_OPTION,
+    rate_limit: str = RATE_LIMIT_OPTION,
+    max_body_bytes: int = MAX_BODY_OPTION,
+    max_connections: int = MAX_CONNECTIONS_OPTION,
+    trusted_proxy: list[str] | None = TRUSTED_PROXY_OPTION,
 ) -> None:
     """Run the ledger, the indexer and the resolver of DIR on 127.0.0.1 until SIGTERM or Ctrl-C."""
+    settings = limit_settings(rate_limit, max_body_bytes, max_connections, trusted_proxy)
     configure_logging()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per indexer request
     stop = stop_on_signal(log)
     directory = DataDir(data_dir or default_data_dir())
     try:
-        _run(directory, (rpc_port, resolver_port), chain_id, block_period, stop)
+        _run(directory, (rpc_port, resolver_port), chain_id, block_period, settings, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, KeystoreError, OSError) as error:
@@ -77,12 +93,18 @@ def _run(
     ports: tuple[int, int],
     chain_id: int,
     block_period: float | None,
+    settings: ResolverSettings,
     stop: threading.Event,
 ) -> None:
     from idfuse_node.fusion import FusionNode
 
     node = FusionNode(
-        directory, rpc_port=ports[0], resolver_port=ports[1], chain_id=chain_id, block_period=block_period
+        directory,
+        rpc_port=ports[0],
+        resolver_port=ports[1],
+        chain_id=chain_id,
+        block_period=block_period,
+        resolver_settings=settings,
     )
     endpoints = node.start()
     failure: IdfuseNodeError | None = None

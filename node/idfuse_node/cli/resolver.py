@@ -10,12 +10,23 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
+from idfuse_node.cli.limits import (
+    MAX_BODY_OPTION,
+    MAX_CONNECTIONS_OPTION,
+    RATE_LIMIT_OPTION,
+    TRUSTED_PROXY_OPTION,
+    limit_settings,
+)
 from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
+
+if TYPE_CHECKING:
+    from idfuse_node.resolver.settings import ResolverSettings
 
 __all__ = ["register", "serve_command"]
 
@@ -26,29 +37,34 @@ def serve_command(
     data_dir: Path = typer.Option(..., "--data-dir", help="The node's data directory."),  # noqa: B008
     host: str = typer.Option("127.0.0.1", "--host", help="Address the resolver binds."),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port (0: any free port)."),
+    rate_limit: str = RATE_LIMIT_OPTION,
+    max_body_bytes: int = MAX_BODY_OPTION,
+    max_connections: int = MAX_CONNECTIONS_OPTION,
+    trusted_proxy: list[str] | None = TRUSTED_PROXY_OPTION,
 ) -> None:
     """Serve DIR/index: the Handle REST API, /v1, /health and /metrics, until SIGTERM or Ctrl-C."""
+    settings = limit_settings(rate_limit, max_body_bytes, max_connections, trusted_proxy)
     configure_logging()
     stop = stop_on_signal(log)
     directory = DataDir(data_dir)
     if not directory.index_db.is_dir():
         raise fail(f"{directory.index_db} does not exist: run the indexer on {directory.root} first")
     try:
-        _run(directory, host, port, stop)
+        _run(directory, host, port, settings, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, OSError) as error:
         raise fail(str(error)) from None
 
 
-def _run(directory: DataDir, host: str, port: int, stop: threading.Event) -> None:
+def _run(directory: DataDir, host: str, port: int, settings: ResolverSettings, stop: threading.Event) -> None:
     from idfuse_node.indexer.reader import IndexReader
     from idfuse_node.indexer.store import LevelDBIndexStore
     from idfuse_node.resolver import ResolverServer, create_app
 
     store = LevelDBIndexStore(directory.index_db, create=False)
     try:
-        server = ResolverServer(create_app(IndexReader(store)), host=host, port=port)
+        server = ResolverServer(create_app(IndexReader(store), settings=settings), host=host, port=port)
         try:
             server.start()
         except RuntimeError as error:

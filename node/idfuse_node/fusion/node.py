@@ -11,6 +11,7 @@ had started, so nothing is left running.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from idfuse_node.datadir import DataDir, Endpoints, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError, ServiceStartError
@@ -32,6 +33,7 @@ class FusionNode:
 
     :param chain_id: The chain id if ``directory`` is initialised now.
     :param block_period: Seconds between blocks; the genesis period when ``None``.
+    :param resolver_settings: The resolver's limits and paging (defaults when ``None``).
     """
 
     def __init__(
@@ -43,8 +45,10 @@ class FusionNode:
         resolver_port: int = 0,
         chain_id: int,
         block_period: float | None = None,
+        resolver_settings: ResolverSettings | None = None,
     ) -> None:
         self.directory = directory
+        self.resolver_settings = resolver_settings or ResolverSettings()
         self.host = host
         self.chain_id = chain_id
         self.ledger = LedgerService(directory, host=host, port=rpc_port, block_period=block_period)
@@ -82,7 +86,7 @@ class FusionNode:
             self.ledger.start()
             self.indexer = IndexerThread(self.ledger.url, self.store, self.ledger.contracts)
             self.indexer.start()
-            settings = ResolverSettings(chain_head=self.ledger.head_number)
+            settings = replace(self.resolver_settings, chain_head=self.ledger.head_number)
             app = create_app(IndexReader(self.store), settings=settings)
             server = ResolverServer(app, host=self.host, port=self.resolver_port)
             try:

@@ -9,15 +9,26 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from pathlib import Path
 
 import httpx
 import pytest
+import typer
 
+from idfuse_node.cli.limits import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_RATE_LIMIT,
+    limit_settings,
+    parse_rate_limit,
+)
+from idfuse_node.datadir import DataDir
 from idfuse_node.indexer.reader import IndexReader
-from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.resolver import ResolverServer, ResolverSettings, create_app
 from idfuse_node.resolver.codes import RC_PROTOCOL_ERROR, RC_SERVER_TOO_BUSY
 from idfuse_node.resolver.limits import RateLimiter, forwarded_client
+from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.node.resolver.indexdata import Built, populate
 
 
@@ -326,3 +337,59 @@ def exchange_on(sock: socket.socket, request: bytes) -> tuple[int, bytes]:
     while chunk := sock.recv(65536):
         received += chunk
     return int(received[9:12]), received
+
+
+# -- the CLI options -------------------------------------------------------------------------
+
+
+def test_cli_defaults_are_the_settings_defaults() -> None:
+    assert limit_settings(DEFAULT_RATE_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, None) == (
+        ResolverSettings()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("1000:2000", (1000.0, 2000)), ("50", (50.0, 100)), ("0.5", (0.5, 1)), ("OFF", (None, 1))],
+)
+def test_rate_limit_option(text: str, parsed: tuple[float | None, int]) -> None:
+    assert parse_rate_limit(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["", "fast", "0", "-1:5", "10:0", "10:x", "inf"])
+def test_rate_limit_option_refuses_nonsense(text: str) -> None:
+    with pytest.raises(typer.BadParameter):
+        parse_rate_limit(text)
+
+
+def test_trusted_proxy_must_be_an_address() -> None:
+    settings = limit_settings("off", 10, 0, ["::1", "10.0.0.1"])
+    assert settings.trusted_proxies == frozenset({"::1", "10.0.0.1"})
+    assert (settings.rate_limit, settings.max_connections) == (None, None)
+    with pytest.raises(typer.BadParameter, match="not an IP address"):
+        limit_settings("off", 10, 0, ["proxy.example"])
+
+
+def test_idfuse_resolver_applies_its_limit_options(tmp_path: Path) -> None:
+    root = tmp_path / "node"
+    root.mkdir(mode=0o700)
+    with LevelDBIndexStore(DataDir(root).index_db) as store:
+        built = populate(store)
+    args = ["resolver", "--data-dir", str(root), "--port", "0", "--rate-limit", "0.01:3"]
+    process = IdfuseProcess([*args, "--max-body-bytes", "10"], root / "endpoints.json", tmp_path, "resolver")
+    try:
+        url = process.wait_ready("resolver_url")["resolver_url"]
+        with httpx.Client(base_url=url, timeout=10) as http:
+            path = f"/api/handles/{a_handle(built)}"
+            assert http.put(path, content=b"x" * 11).status_code == 413
+            assert [http.get(path).status_code for _ in range(3)] == [
+                200,
+                200,
+                429,
+            ]  # burst 3, the PUT took 1
+            assert 90 <= int(http.get(path).headers["retry-after"]) <= 100  # a token in 100 s
+    finally:
+        process.kill()
+    result = run_idfuse("resolver", "--data-dir", str(root), "--rate-limit", "fast")
+    assert result.returncode == 2
+    assert "RATE[:BURST]" in result.stderr
