@@ -65,8 +65,8 @@ def storage_error(path: Path, action: str, exc: BaseException, *, advice: str = 
     # LevelDB reports a held lock as "IO error: lock <dir>/LOCK: <reason>" (POSIX env).
     if isinstance(exc, plyvel.IOError) and "IO error: lock " in detail:
         return StorageLockedError(
-            f"LevelDB at {path} is locked by another process or handle; "
-            f"stop the other node using this data directory ({detail})"
+            f"LevelDB at {path} is locked by another process or handle, which is using it; stop the "
+            f"other idfuse command on this data directory, or give this one its own ({detail})"
         )
     return StorageUnavailableError(f"cannot {action} LevelDB at {path}: {detail}")
 
