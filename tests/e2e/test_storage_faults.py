@@ -208,3 +208,18 @@ def test_a_missing_index_is_rebuilt_from_the_chain(data_dir, tmp_path):
     finally:
         node.kill()
     assert (data_dir / "index" / "CURRENT").is_file()
+
+
+def test_a_lost_chain_beside_its_index_is_not_replaced_by_a_new_one(data_dir):
+    # With DIR/chain gone the genesis would make a new, empty chain at the same contract
+    # addresses: the old index would then describe blocks that no longer exist.
+    index = data_dir / "index"
+    shutil.rmtree(data_dir / "chain")
+    before = snapshot(index)
+    line = refused("node start", data_dir)
+    assert line == (
+        f"error: {data_dir / 'chain'} is missing or empty but {index} indexes a chain: the chain was "
+        f"lost; restore {data_dir / 'chain'} from a backup (or, to start a new chain, delete {index} too)"
+    )
+    assert not (data_dir / "chain").exists()
+    assert snapshot(index) == before

@@ -11,10 +11,12 @@ had started, so nothing is left running.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
+from pathlib import Path
 
 from idfuse_node.datadir import DataDir, Endpoints, update_endpoints
-from idfuse_node.exceptions import IdfuseNodeError, ServiceStartError
+from idfuse_node.exceptions import IdfuseNodeError, ServiceStartError, StorageCorruptError
 from idfuse_node.fusion.indexing import IndexerThread
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.store import LevelDBIndexStore
@@ -25,6 +27,15 @@ from idfuse_node.resolver.settings import ResolverSettings
 __all__ = ["FusionNode"]
 
 log = logging.getLogger("idfuse.node")
+
+
+def _holds_files(path: Path) -> bool:
+    """Whether ``path`` is a directory with something in it."""
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is not None
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 class FusionNode:
@@ -71,7 +82,8 @@ class FusionNode:
         ``endpoints.json``; returns what it wrote.
 
         :raises IdfuseNodeError: a part could not start (:class:`ServiceStartError` for a port
-            in use, a storage error for a locked or corrupt database); nothing is left running.
+            in use, a storage error for a locked or corrupt database, or for a chain lost while
+            its index remains); nothing is left running.
         :raises KeystoreError, OSError: the directory could not be initialised or read.
         """
         directory = self.directory
@@ -80,6 +92,12 @@ class FusionNode:
             self.initialised = True
         elif not directory.genesis.exists():
             raise IdfuseNodeError(f"{directory.root} has no genesis.json; it is not an idfuse data directory")
+        elif _holds_files(directory.index_db) and not _holds_files(directory.chain_db):
+            raise StorageCorruptError(
+                f"{directory.chain_db} is missing or empty but {directory.index_db} indexes a chain: the "
+                f"chain was lost; restore {directory.chain_db} from a backup (or, to start a new chain, "
+                f"delete {directory.index_db} too)"
+            )
         try:
             # the index first: when it is locked or damaged the chain is not even opened
             self.store = LevelDBIndexStore(directory.index_db)
