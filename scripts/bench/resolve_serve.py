@@ -1,6 +1,7 @@
 """One server for ``scripts/bench/resolve``, run in its own process with the same uvicorn settings
 for every kind: 127.0.0.1, an ephemeral port (printed as ``port N`` on stdout once bound), one
-worker, access log off.
+worker, access log off; the resolver with its limits as ``ResolverServer`` serves it (request
+head and connection caps) and a rate limit no run reaches.
 
 Usage: resolve_serve.py resolver INDEX_DIR | ceiling INDEX_DIR | ledger LEDGER_DIR SENDERS
 """
@@ -54,13 +55,20 @@ def main() -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app: Any
+    options: dict[str, Any] = {}
     if kind == "resolver":
         from idfuse_node.indexer.reader import IndexReader
         from idfuse_node.indexer.store import LevelDBIndexStore
         from idfuse_node.resolver.app import create_app
+        from idfuse_node.resolver.protocol import uvicorn_options
+        from idfuse_node.resolver.settings import ResolverSettings
 
-        app = create_app(IndexReader(LevelDBIndexStore(path, create=False)))
+        # every request comes from 127.0.0.1: a rate no run reaches, so the limiter runs (its
+        # cost is measured) and never refuses; the head and connection limits as served
+        settings = ResolverSettings(rate_limit=1e9, rate_burst=10**9)
+        app = create_app(IndexReader(LevelDBIndexStore(path, create=False)), settings=settings)
         app.set_resolver_url(f"http://127.0.0.1:{port}")
+        options = uvicorn_options(settings, app.metrics.reject)
     elif kind == "ceiling":
         sys.path.insert(0, str(HERE))
         from resolve_ceiling import make_app
@@ -70,7 +78,9 @@ def main() -> None:
         app = ledger_app(path, int(sys.argv[3]))
     else:
         raise SystemExit(f"unknown kind {kind!r}")
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none", workers=1)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", ws="none", workers=1, **options
+    )
     print(f"port {port}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 

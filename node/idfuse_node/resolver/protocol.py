@@ -3,12 +3,13 @@ the resolver's limits.
 
 httptools keeps a request line and header fields in memory, however long, until the head is
 complete; uvicorn sets no limit on it (its ``h11_max_incomplete_event_size`` applies to h11
-only). :class:`LimitedHttpToolsProtocol` counts the bytes of the request line and header fields
-as they are parsed, and the bytes of every read that a head spans from start to end (the
-parser holds them, half a header field, until the field ends): when either passes
-``max_header_bytes``, or the fields pass ``max_headers``, it answers **431** (JSON, code 4),
-closes the connection and stops reading. Neither count exceeds the head's real size (no false
-refusals); a head in the server's memory is at most the limit plus two reads.
+only). :class:`LimitedHttpToolsProtocol` counts the bytes of every read that a head spans from
+start to end (the parser holds them, half a header field, until the field ends) and, once a head
+is complete, its request line and header fields (skipped when the whole head came in one read
+shorter than the limit: the common case costs two comparisons): past ``max_header_bytes`` or
+``max_headers`` it answers **431** (JSON, code 4), closes the connection and stops reading.
+Neither count exceeds the head's real size (no false refusals); a head held in memory is at most
+the limit plus two reads (a read is at most 256 KiB).
 
 ``limit_concurrency`` (``max_connections``) is uvicorn's own: past it, uvicorn answers 503
 ``Service Unavailable`` in plain text; the protocol counts those refusals in ``/metrics``.
@@ -41,8 +42,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._reading_head = False
         self._began = False
-        self._parsed_bytes = 0
-        self._read_bytes = 0
+        self._read = 0
+        self._spanned = 0
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
@@ -50,15 +51,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         continuing = self._reading_head
         self._began = False
-        super().data_received(data)
+        self._read = len(data)
+        HttpToolsProtocol.data_received(self, data)
         if continuing and self._reading_head and not self._began and not self._refused:
             # the head began before this read and is still incomplete: every byte is the head's
-            self._read_bytes += len(data)
-            if self._read_bytes > self.max_header_bytes:
-                self._refuse_size()
-
-    def _refuse_size(self) -> None:
-        self._refuse(f"the request line and headers are longer than {self.max_header_bytes} bytes")
+            self._spanned += len(data)
+            if self._spanned > self.max_header_bytes:
+                self._refuse(f"the request line and headers are longer than {self.max_header_bytes} bytes")
 
     def _refuse(self, message: str) -> None:
         self._refused = True
@@ -75,46 +74,34 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return
         self._reading_head = self._began = True
-        self._parsed_bytes = self._read_bytes = 0
-        super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        if self._refused:
-            return
-        self._parsed_bytes += len(url)
-        if self._parsed_bytes > self.max_header_bytes:
-            self._refuse_size()
-            return
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._refused:
-            return
-        self._parsed_bytes += len(name) + len(value) + 4
-        if self._parsed_bytes > self.max_header_bytes:
-            self._refuse_size()
-            return
-        if len(self.headers) >= self.max_headers:
-            self._refuse(f"a request has at most {self.max_headers} header fields")
-            return
-        super().on_header(name, value)
+        self._spanned = 0
+        HttpToolsProtocol.on_message_begin(self)
 
     def on_headers_complete(self) -> None:
         if self._refused:
             return
         self._reading_head = False
+        if len(self.headers) > self.max_headers:
+            self._refuse(f"a request has at most {self.max_headers} header fields")
+            return
+        if not self._began or self._read > self.max_header_bytes:
+            # the head may be longer than the limit: count it (a head within one short read is not)
+            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+            if size > self.max_header_bytes:
+                self._refuse(f"the request line and headers are longer than {self.max_header_bytes} bytes")
+                return
         limit = self.limit_concurrency
         if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
             type(self).on_reject("concurrency")
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
-            super().on_body(body)
+            HttpToolsProtocol.on_body(self, body)
 
     def on_message_complete(self) -> None:
         if not self._refused:
-            super().on_message_complete()
+            HttpToolsProtocol.on_message_complete(self)
 
 
 def uvicorn_options(settings: ResolverSettings, on_reject: Callable[[str], None]) -> dict[str, Any]:
