@@ -60,6 +60,8 @@ def _error(description: str) -> dict[str, Any]:
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     400: _error("Malformed or over-long request (responseCode 4) or handle (102), or not served here (301)"),
     404: _error("Not found (responseCode 100), with the reason"),
+    413: _error("Request body over the limit (responseCode 4), refused before it is read"),
+    429: _error("Over this client's rate limit (responseCode 3); Retry-After says when to retry"),
 }
 REFERRALS: Final[dict[int | str, dict[str, Any]]] = {
     307: _error("Referral (responseCode 302): Location names the resolver that serves the prefix"),
