@@ -179,7 +179,10 @@ def test_a_corrupt_database_is_refused_and_kept(data_dir, command, name, damage)
     assert contents(data_dir / _other(name)) == other
 
 
-@pytest.mark.parametrize(("command", "name"), [("node start", "index"), ("ledger start", "chain")])
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [("node start", "index"), ("ledger start", "chain"), ("indexer", "index"), ("resolver", "index")],
+)
 def test_an_unreadable_database_is_refused(data_dir, command, name):
     if FILE_MODES_APPLY and shutil.which(FILE_MODES_APPLY[0]) is None:
         pytest.fail("as root this test needs setpriv (util-linux) to make chmod 000 deny reads")
