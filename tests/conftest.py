@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# Keys are never printed: the session fails when a known private key is in any output.
+from tests.keyleaks import pytest_configure as pytest_configure
+from tests.keyleaks import pytest_runtest_logreport as pytest_runtest_logreport
+from tests.keyleaks import pytest_sessionfinish as pytest_sessionfinish
+from tests.keyleaks import pytest_terminal_summary as pytest_terminal_summary
+
 
 def mode_of(path: Path) -> int:
     """The permission bits of ``path`` (e.g. 0o600)."""

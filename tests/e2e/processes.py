@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.keyleaks import REGISTRY
+
 STARTUP_TIMEOUT = 30.0
 
 
@@ -28,7 +30,9 @@ def idfuse_exe() -> Path:
 def run_idfuse(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``idfuse args`` to completion."""
     command = [str(idfuse_exe()), *args]
-    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
+    REGISTRY.record(" ".join(args[:2]), result)
+    return result
 
 
 class IdfuseProcess:
@@ -38,6 +42,8 @@ class IdfuseProcess:
         self.endpoints_file = endpoints_file
         self.out = log_dir / f"{name}.out"
         self.err = log_dir / f"{name}.err"
+        REGISTRY.watch(self.out)
+        REGISTRY.watch(self.err)
         self._previous = endpoints_file.stat().st_ino if endpoints_file.exists() else None
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(

@@ -21,6 +21,7 @@ from idfuse_sdk.encoding import HandleValue, commitment, encode_values
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.keystore import create_keystore
 from tests.hardhat import CHAIN_ID, hardhat_node_fixture
+from tests.keyleaks import REGISTRY
 
 hardhat = hardhat_node_fixture(scope="module")
 
@@ -38,7 +39,8 @@ def _exe() -> Path:
 def idfuse_deploy(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
     environment = {k: v for k, v in os.environ.items() if k != KEY_ENV}
     environment.update(env or {})
-    return subprocess.run(
+    REGISTRY.register_inputs(env)
+    result = subprocess.run(
         [str(_exe()), "deploy", *args],
         capture_output=True,
         text=True,
@@ -47,6 +49,8 @@ def idfuse_deploy(*args: str, env: dict[str, str] | None = None, cwd: Path | Non
         env=environment,
         cwd=cwd,
     )
+    REGISTRY.record("deploy", result)
+    return result
 
 
 def calldata(signature, types, args):

@@ -19,6 +19,7 @@ import pytest
 
 from idfuse_sdk.client import IdfuseClient
 from tests.e2e.processes import IdfuseProcess, idfuse_exe
+from tests.keyleaks import REGISTRY
 
 RESOLVE_TIMEOUT = 60.0
 HANDLE = "88.100.1/PN-0001"
@@ -28,7 +29,8 @@ def idfuse(
     *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``idfuse args`` to completion, with extra environment variables ``env``."""
-    return subprocess.run(
+    REGISTRY.register_inputs(env, stdin)
+    result = subprocess.run(
         [str(idfuse_exe()), *args],
         capture_output=True,
         text=True,
@@ -37,6 +39,8 @@ def idfuse(
         env={**os.environ, **(env or {})},
         input=stdin if stdin is not None else "",
     )
+    REGISTRY.record(" ".join(args[:2]), result)
+    return result
 
 
 def ok(*args: str, env: dict[str, str] | None = None) -> str:
