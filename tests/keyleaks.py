@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -121,6 +123,7 @@ class _FileHandler(logging.Handler):
             text = self.format(record)
         except (TypeError, ValueError):  # a record that cannot format is the caller's bug, not a leak
             return
+        self.path.parent.mkdir(mode=0o700, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(text + "\n")
 
@@ -150,6 +153,7 @@ class KeyLeakRegistry:
     def record(self, name: str, result: subprocess.CompletedProcess[Any]) -> None:
         """Keep the stdout and stderr of a completed subprocess."""
         self._count += 1
+        self.directory.mkdir(mode=0o700, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
         path = self.directory / f"{self._count:05d}-{safe}.txt"
         with path.open("w", encoding="utf-8", errors="replace") as out:
@@ -165,7 +169,8 @@ class KeyLeakRegistry:
 
     def printed(self) -> list[Path]:
         """Every file holding printed output."""
-        return [*sorted(self.directory.glob("*")), *self.watched]
+        existing = sorted(self.directory.glob("*")) if self.directory.is_dir() else []
+        return [*existing, *self.watched]
 
     def log_handler(self) -> logging.Handler:
         """A handler that keeps every log record in this registry."""
@@ -184,7 +189,9 @@ class KeyLeakRegistry:
 
 
 def _new_registry() -> KeyLeakRegistry:
-    return KeyLeakRegistry(Path(tempfile.mkdtemp(prefix="idfuse-printed-")))
+    # Created on first use: importing this module (a helper a subprocess imports) makes nothing.
+    name = f"idfuse-printed-{os.getpid()}-{secrets.token_hex(4)}"
+    return KeyLeakRegistry(Path(tempfile.gettempdir()) / name)
 
 
 REGISTRY: KeyLeakRegistry = _new_registry()
@@ -205,6 +212,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Keep what pytest captured for each test (stdout, stderr, log)."""
     text = "".join(content for _, content in report.sections)
     if text:
+        REGISTRY.directory.mkdir(mode=0o700, exist_ok=True)
         with (REGISTRY.directory / "captured.txt").open("a", encoding="utf-8", errors="replace") as out:
             out.write(text)
 
