@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,11 @@ class Chain:
         return list(getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD))
 
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        """The time the next block will have at least: the latest block's, or the wall clock
+        when no block was mined for a while (eth-tester stamps new blocks with the wall
+        clock, so an expiry 100 s after a stale latest block may already be past on a slow
+        machine)."""
+        return max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
 
     def time_travel(self, seconds: int) -> None:
         self.tester.time_travel(self.now() + seconds)
