@@ -21,6 +21,7 @@ from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.identifiers import handle_key, prefix_node, validate_label
 from idfuse_sdk.types import TOMBSTONE, ZERO32
 from tests.contracts.chain import ROLE_AUDITOR, ROLE_MEMBER, Chain, make_chain
+from tests.longrun import long_run
 
 ACTIVE, SUSPENDED, REVOKED = 1, 2, 3
 VOTERS = (0, 1, 2)  # accounts[0] validator (bootstrap admin), 1 and 2 members
@@ -414,7 +415,7 @@ def machine_chain() -> tuple[Chain, str]:
 def test_contracts_agree_with_model(machine_chain: tuple[Chain, str]) -> None:
     RegistryMachine.chain, RegistryMachine.snapshot = machine_chain
     RegistryMachine.TestCase.settings = settings(
-        max_examples=20,
+        max_examples=long_run(10, 40),
         derandomize=True,
         stateful_step_count=40,
         deadline=None,

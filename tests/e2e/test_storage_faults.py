@@ -58,23 +58,27 @@ CASES = [
 ADVICE = {"chain": "restore it from a backup", "index": "rebuilt from the chain"}
 
 
+def _run_until_indexed(data_dir: Path, logs: Path, name: str) -> None:
+    """Run ``idfuse node start`` on ``data_dir`` until its index holds a checkpoint, then stop it
+    with SIGTERM (exit 0)."""
+    node = IdfuseProcess(COMMANDS["node start"](data_dir), data_dir / "endpoints.json", logs, name)
+    try:
+        node.wait_ready("resolver_url")
+        deadline = time.monotonic() + 30
+        while _indexed(data_dir) is None:
+            assert time.monotonic() < deadline, f"{name}: the node indexed nothing"
+            time.sleep(0.2)
+        assert node.stop(signal.SIGTERM) == 0
+    finally:
+        node.kill()
+
+
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory a node ran in: a chain with the registries and an index of it, both
     reopened once so that each has a table file."""
     data_dir = tmp_path_factory.mktemp("pristine") / "node"
-    node = IdfuseProcess(
-        COMMANDS["node start"](data_dir), data_dir / "endpoints.json", data_dir.parent, "pristine"
-    )
-    try:
-        node.wait_ready("resolver_url")
-        deadline = time.monotonic() + 30
-        while _indexed(data_dir) is None:
-            assert time.monotonic() < deadline, "the node indexed nothing"
-            time.sleep(0.2)
-        assert node.stop(signal.SIGTERM) == 0
-    finally:
-        node.kill()
+    _run_until_indexed(data_dir, data_dir.parent, "pristine")
     for name in ("chain", "index"):
         plyvel.DB(str(data_dir / name)).close()  # the log into a table file
         assert any(entry.suffix == ".ldb" for entry in (data_dir / name).iterdir())
@@ -200,16 +204,7 @@ def test_an_unreadable_database_is_refused(data_dir, command, name):
 
 def test_a_missing_index_is_rebuilt_from_the_chain(data_dir, tmp_path):
     shutil.rmtree(data_dir / "index")
-    node = IdfuseProcess(COMMANDS["node start"](data_dir), data_dir / "endpoints.json", tmp_path, "rebuild")
-    try:
-        node.wait_ready("resolver_url")
-        deadline = time.monotonic() + 30
-        while _indexed(data_dir) is None:
-            assert time.monotonic() < deadline, "the index was not rebuilt"
-            time.sleep(0.2)
-        assert node.stop(signal.SIGTERM) == 0
-    finally:
-        node.kill()
+    _run_until_indexed(data_dir, tmp_path, "rebuild")
     assert (data_dir / "index" / "CURRENT").is_file()
 
 
