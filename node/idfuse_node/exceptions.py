@@ -21,8 +21,8 @@ class StorageLockedError(StorageError):
     """Another process (or another handle in this process) holds the database's lock.
 
     Raised when opening a LevelDB directory whose ``LOCK`` file is held: LevelDB allows a
-    single writer. Fix: stop the other node using the same data directory, or give this
-    one its own ``--data-dir``.
+    single writer. Fix: stop the other idfuse command (a node, ledger, indexer or resolver)
+    using the same directory, or give this one its own ``--data-dir``.
     """
 
 
