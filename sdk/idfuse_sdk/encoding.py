@@ -247,9 +247,9 @@ def parse_format(name: object, title: str = "value") -> ValueFormat:
 
     :raises ValidationError: Any other name.
     """
-    if name not in FORMAT_NAMES:
+    if not isinstance(name, str) or name not in FORMAT_NAMES:
         raise ValidationError(f"{title} format must be string, base64 or hex, not {name!r}")
-    return FORMAT_NAMES[str(name)]
+    return FORMAT_NAMES[name]
 
 
 def value_data(text: str, fmt: ValueFormat, title: str = "value") -> bytes:

@@ -140,6 +140,16 @@ def test_jsonl_bad_line_is_named(tmp_path):
     assert caught.value.line == 3
 
 
+@pytest.mark.parametrize("fmt", [["hex"], {"hex": 1}, 16, None])
+def test_jsonl_format_that_is_no_name_is_named(tmp_path, fmt):
+    source = tmp_path / "format.jsonl"
+    value = {"index": 1, "type": "URL", "data": "00", "format": fmt}
+    source.write_text(json.dumps({"suffix": "a", "values": [value]}) + "\n")
+    with pytest.raises(BulkSourceError, match="format must be string, base64 or hex") as caught:
+        read_source(source, PREFIX)
+    assert caught.value.line == 1
+
+
 def test_interrupted_run_resumes_without_duplicates(dev, tmp_path):
     source = tmp_path / "resume.csv"
     source.write_text("suffix,URL\n" + "".join(f"rs-{n},https://r/{n}\n" for n in range(3_000)))
