@@ -20,13 +20,12 @@ from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.resolver.answers import Answer, error_answer
 from idfuse_node.resolver.codes import (
-    RC_ERROR,
     RC_HANDLE_NOT_FOUND,
     RC_INVALID_HANDLE,
     RC_OPERATION_NOT_SUPPORTED,
     RC_PROTOCOL_ERROR,
 )
-from idfuse_node.resolver.errors import ResolverHTTPError
+from idfuse_node.resolver.errors import ResolverHTTPError, index_unreadable
 from idfuse_node.resolver.fastpath import FastPath
 from idfuse_node.resolver.handle_api import HandleAPI, target
 from idfuse_node.resolver.limits import LimitsMiddleware
@@ -72,7 +71,8 @@ def _install_error_handlers(api: FastAPI) -> None:
         return _answer(400, RC_INVALID_HANDLE, str(error))
 
     async def index_error(request: Request, error: Exception) -> Response:
-        return _answer(503, RC_ERROR, f"the index cannot be read: {error}")
+        assert isinstance(error, IdfuseNodeError)
+        return respond(error_answer(index_unreadable(error), ""))
 
     api.add_exception_handler(ResolverHTTPError, resolver_error)
     api.add_exception_handler(RequestValidationError, validation_error)

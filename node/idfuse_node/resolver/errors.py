@@ -3,9 +3,13 @@ message, raised at the edge and rendered as JSON by one handler."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from idfuse_node.resolver.codes import RC_INVALID_HANDLE, RC_PROTOCOL_ERROR
+from idfuse_node.exceptions import IdfuseNodeError
+from idfuse_node.resolver.codes import RC_ERROR, RC_INVALID_HANDLE, RC_PROTOCOL_ERROR
+
+log = logging.getLogger("idfuse.resolver")
 
 
 class ResolverHTTPError(Exception):
@@ -55,3 +59,13 @@ def bad_request(message: str, **extra: Any) -> ResolverHTTPError:
 def invalid_handle(message: str, **extra: Any) -> ResolverHTTPError:
     """400 with Handle code 102 (invalid handle): the handle breaks the identifier rules."""
     return ResolverHTTPError(400, RC_INVALID_HANDLE, message, **extra)
+
+
+def index_unreadable(error: IdfuseNodeError) -> ResolverHTTPError:
+    """503 with Handle code 2 (error): the index cannot be read (a damaged or failing store).
+
+    ``error`` names server paths and tells the operator what to do, so it goes to the log; the
+    client is told only that the index cannot be read.
+    """
+    log.error("a request could not read the index: %s", error)
+    return ResolverHTTPError(503, RC_ERROR, "the index cannot be read (storage unavailable); try again later")

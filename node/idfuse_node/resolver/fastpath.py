@@ -14,8 +14,9 @@ from typing import Final
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_node.resolver.answers import Answer, error_answer
-from idfuse_node.resolver.errors import ResolverHTTPError
+from idfuse_node.resolver.errors import ResolverHTTPError, index_unreadable
 from idfuse_node.resolver.handle_api import HANDLES_PATH, HandleAPI
 from idfuse_node.resolver.inbound import check_target_size, parse_query, percent_decode
 from idfuse_node.resolver.metrics import ROUTE_KEY, Metrics
@@ -74,9 +75,12 @@ class FastPath:
             and len(path) > len(_PREFIX)
         ):
             scope[ROUTE_KEY] = ROUTE
-            answer = await self.handles.get_handle(
-                path[len(_PREFIX) :], "", path.decode("latin-1"), query_string, Headers(scope=scope)
-            )
+            try:
+                answer = await self.handles.get_handle(
+                    path[len(_PREFIX) :], "", path.decode("latin-1"), query_string, Headers(scope=scope)
+                )
+            except IdfuseNodeError as error:  # what FastAPI's handler does for the other routes
+                answer = error_answer(index_unreadable(error), "")
             await send_answer(send, answer)
             return
         await self.app(scope, receive, send)
