@@ -46,8 +46,8 @@ class ResolverSettings:
     max_headers: int = 100
     """Most header fields in a request (more: 431)."""
     max_connections: int | None = 1024
-    """uvicorn's ``limit_concurrency``: requests past this many open connections or running
-    requests get 503 (``None``: no cap)."""
+    """Requests past this many open connections or running requests get 503, code 3 (uvicorn's
+    ``limit_concurrency`` rule, applied by :mod:`~idfuse_node.resolver.protocol`; ``None``: no cap)."""
     default_page_size: int = 100
     max_page_size: int = 1000
     max_page_offset: int = 10_000

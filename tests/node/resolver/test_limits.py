@@ -305,6 +305,18 @@ def test_a_head_that_never_ends_is_cut_off(sized: ResolverServer) -> None:
     assert received == b"" or received.startswith(b"HTTP/1.1 431")
 
 
+def test_a_request_httptools_cannot_parse_gets_a_json_400(sized: ResolverServer) -> None:
+    with httpx.Client(base_url=sized.url, timeout=10) as http:
+        before = rejections(http, "malformed_request")
+    status, received = exchange(sized, b"GET /health HTTP/1.1\r\nho st: a\r\n\r\n")
+    assert status == 400
+    assert b"content-type: application/json" in received.lower()
+    document = httpx.Response(200, content=received.partition(b"\r\n\r\n")[2]).json()
+    assert document == {"responseCode": RC_PROTOCOL_ERROR, "message": "malformed HTTP request"}
+    with httpx.Client(base_url=sized.url, timeout=10) as http:
+        assert rejections(http, "malformed_request") == before + 1
+
+
 def test_connections_past_the_cap_get_503() -> None:
     store = MemoryIndexStore()
     populate(store)
@@ -316,7 +328,10 @@ def test_connections_past_the_cap_get_503() -> None:
         # the last one: the server accepts in order, so the others are in its table by then)
         status, received = exchange_on(sockets[-1], b"GET /v1/checkpoint HTTP/1.1\r\nhost: a\r\n\r\n")
         assert status == 503
-        assert b"Service Unavailable" in received
+        assert b"connection: close" in received.lower()
+        document = httpx.Response(200, content=received.partition(b"\r\n\r\n")[2]).json()
+        assert document["responseCode"] == RC_SERVER_TOO_BUSY
+        assert "too many open connections" in document["message"]
     finally:
         for sock in sockets:
             sock.close()
