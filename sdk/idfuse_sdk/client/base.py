@@ -441,17 +441,19 @@ class BaseIdfuseClient:
         head = _quantity((yield from self._rpc("eth_blockNumber", [])))
         registry = function("IdentifierRegistry", "registerBatch")
         for start in range(0, head + 1, _LOG_WINDOW):
-            criteria = {
+            criteria = {  # both events index the prefix node second: the node filters (and blooms) by it
                 "address": self.contracts["IdentifierRegistry"],
                 "fromBlock": hex(start),
                 "toBlock": hex(min(head, start + _LOG_WINDOW - 1)),
-                "topics": [[created, batch]],
+                "topics": [[created, batch], None, _hex(node)],
             }
             for log in (yield from self._rpc("eth_getLogs", [criteria])) or []:
                 topics = [str(topic).lower() for topic in log.get("topics") or []]
-                if topics[0] == created and len(topics) > 2 and topics[2] == _hex(node):
+                if len(topics) < 3 or topics[2] != _hex(node):
+                    continue
+                if topics[0] == created:
                     keys.add(bytes.fromhex(topics[1][2:]))
-                elif topics[0] == batch and len(topics) > 2 and topics[2] == _hex(node):
+                elif topics[0] == batch:
                     transaction = yield from self._rpc("eth_getTransactionByHash", [log["transactionHash"]])
                     data = bytes.fromhex(str((transaction or {}).get("input", "0x"))[2:])
                     try:
