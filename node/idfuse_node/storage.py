@@ -102,7 +102,8 @@ def open_leveldb(path: Path, *, create: bool, advice: str = "", **options: Any) 
     """Open the LevelDB database at ``path`` with plyvel, refusing rather than repairing.
 
     :param path: The database directory; its parent must exist.
-    :param create: Create the database when the directory is missing or empty.
+    :param create: Create the database when the directory is missing or empty; otherwise
+        refuse a directory without one with :class:`StorageUnavailableError`.
     :param advice: What the operator should do about a corrupt database, for the message.
     :param options: More ``plyvel.DB`` options.
     :return: The plyvel handle.
@@ -110,9 +111,12 @@ def open_leveldb(path: Path, *, create: bool, advice: str = "", **options: Any) 
     :raises StorageCorruptError: The path is not a LevelDB directory, a table file does not
         match the MANIFEST, or LevelDB reports corruption (a damaged log included); nothing in
         the directory is changed then.
-    :raises StorageUnavailableError: Permission denied, missing parent, or another I/O error.
+    :raises StorageUnavailableError: No database and ``create`` is false; permission denied,
+        missing parent, or another I/O error.
     """
     refuse_foreign_path(path)
+    if not create and not (path / _CURRENT).is_file():
+        raise StorageUnavailableError(f"{path} holds no LevelDB database (and create=False)")
     check_tables(path, advice=advice)
     try:
         return plyvel.DB(os.fspath(path), create_if_missing=create, paranoid_checks=True, **options)
@@ -234,9 +238,10 @@ def check_tables(path: Path, *, advice: str = "") -> None:
     """Refuse a database whose live table files are missing, not files, or of another size than
     its MANIFEST records (a truncated or overwritten table), before LevelDB opens it.
 
-    LevelDB opens table files only when it reads them, and a truncated one can read as empty:
-    without this check such a database would open and serve nothing. A MANIFEST this function
-    cannot parse is left to LevelDB's own open, which reports it.
+    LevelDB opens table files only when it reads them: without this check a truncated or
+    replaced table opens, and the first read that meets it fails as an I/O error ("Invalid
+    argument"), which blames the disk rather than the database. A MANIFEST this function cannot
+    parse is left to LevelDB's own open, which reports it.
 
     :param path: The database directory (it may not exist yet).
     :param advice: What the operator should do, for the message.

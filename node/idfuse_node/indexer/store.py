@@ -23,7 +23,7 @@ from typing import Any, Final, Self
 import plyvel  # type: ignore[import-untyped]  # plyvel ships no type information
 
 from idfuse_node.exceptions import StorageUnavailableError
-from idfuse_node.storage import open_leveldb, refuse_foreign_path, storage_error
+from idfuse_node.storage import open_leveldb, storage_error
 
 __all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
 
@@ -206,9 +206,6 @@ class LevelDBIndexStore(IndexStore):
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         self.path = Path(path)
-        refuse_foreign_path(self.path)
-        if not create and not (self.path / "CURRENT").is_file():
-            raise StorageUnavailableError(f"{self.path} holds no LevelDB database (and create=False)")
         self._db: Any = open_leveldb(
             self.path, create=create, advice=CORRUPT_ADVICE, bloom_filter_bits=BLOOM_FILTER_BITS
         )
