@@ -420,8 +420,15 @@ _KINDS: Final = {"bytes32": _BYTES32, "address": _ADDRESS, "bool": _BOOL, "strin
 
 @functools.lru_cache(maxsize=64)
 def _plan(types: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
-    """(kind, bits) of each of ``types`` for :func:`_fast_decode` (bits: of a static number)."""
-    return tuple((_KINDS.get(abi_type, _UINT), _FAST_STATIC.get(abi_type, 0)) for abi_type in types)
+    """(kind, bits) of each of ``types`` for :func:`_fast_decode` (bits: of a static number).
+
+    :raises KeyError: a type :func:`_fast_decode` does not handle (a zero word of it would
+        otherwise decode as the integer 0).
+    """
+    return tuple(
+        (_KINDS.get(abi_type, _UINT), 0 if abi_type in _FAST_DYNAMIC else _FAST_STATIC[abi_type])
+        for abi_type in types
+    )
 
 
 def _fast_decode(types: tuple[str, ...], data: bytes) -> list[Any] | None:

@@ -1,6 +1,7 @@
 """The events module's fast ABI decoder answers exactly what eth_abi answers, or None (then eth_abi
 decides): canonical encodings of random arguments, and arbitrary mutations of them."""
 
+import pytest
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from hypothesis import given
@@ -43,3 +44,9 @@ def test_mutated_encodings_never_disagree(args, position, byte, tail):
     except DecodingError as error:
         raise AssertionError(f"fast path accepted what eth_abi refuses: {error}") from None
     assert fast == expected
+
+
+def test_a_type_the_fast_decoder_does_not_handle_is_refused_not_guessed():
+    # a zero word of bytes4 (or int256) is not the integer 0: the caller must not ask
+    with pytest.raises(KeyError):
+        _fast_decode(("bytes4",), b"\0" * 32)
