@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import rlp  # type: ignore[import-untyped]
-from trie.exceptions import BadTrieProof
+from trie.exceptions import BadTrieProof, InvalidNode
+from trie.exceptions import ValidationError as TrieValidationError
 from trie.hexary import HexaryTrie
 
 from idfuse_sdk.contracts.artifacts import load
@@ -111,7 +112,8 @@ def _get(root: bytes, key: bytes, proof: Sequence[bytes], title: str) -> bytes:
         return bytes(HexaryTrie.get_from_proof(root, key, _nodes(proof)))  # type: ignore[no-untyped-call]
     except BadTrieProof as error:
         raise ProofError(f"{title} does not prove against root 0x{root.hex()}: {error}") from None
-    except (ValueError, TypeError, IndexError) as error:  # a malformed node shape
+    # a malformed node shape, root or embedded node: the trie package raises its own or rlp's
+    except (InvalidNode, TrieValidationError, rlp.DecodingError, ValueError, TypeError, IndexError) as error:
         raise ProofError(f"{title} is malformed: {type(error).__name__}: {error}") from None
 
 
@@ -135,9 +137,12 @@ def verify_account_proof(state_root: bytes, address: bytes, proof: Sequence[byte
     if not encoded:
         return ProvenAccount(0, 0, BLANK_ROOT, keccak(b""))
     try:
-        nonce, balance, storage_root, code_hash = rlp.decode(encoded)
-    except (rlp.DecodingError, ValueError) as error:
+        fields = rlp.decode(encoded)
+    except rlp.DecodingError as error:
         raise ProofError(f"the proven account does not decode: {error}") from None
+    if not isinstance(fields, list) or len(fields) != 4 or not all(isinstance(f, bytes) for f in fields):
+        raise ProofError("the proven account is not [nonce, balance, storageRoot, codeHash]")
+    nonce, balance, storage_root, code_hash = fields
     return ProvenAccount(
         int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), bytes(storage_root), bytes(code_hash)
     )

@@ -3,8 +3,12 @@ and the storage layout they assume."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import rlp
+from hypothesis import given
+from hypothesis import strategies as st
 from trie.hexary import HexaryTrie
 
 from idfuse_sdk.exceptions import ProofError
@@ -81,3 +85,30 @@ def test_packed_members_read_from_the_low_end() -> None:
     assert member(word, 0, 20) == b"\xaa" * 20
     assert member(word, 20, 1) == b"\x02"
     assert int.from_bytes(member(word, 21, 8), "big") == 99
+
+
+def test_malformed_proofs_are_proof_errors() -> None:
+    state = HexaryTrie({})
+    state.set(keccak(ADDRESS), rlp.encode([[b"\x01"], b"", BLANK_ROOT, keccak(b"")]))
+    nested_account = encoded_proof(state, keccak(ADDRESS))
+    for root, proof, message in [
+        (b"\x11", [], "malformed"),  # a root that is no hash: the trie package's InvalidNode
+        (keccak(b"\x11"), [b"\xc0"], "malformed"),  # an empty list as a node: its ValidationError
+        (state.root_hash, nested_account, "not \\[nonce, balance"),
+    ]:
+        with pytest.raises(ProofError, match=message):
+            verify_account_proof(root, ADDRESS, proof)
+
+
+_rlp_items = st.recursive(st.binary(max_size=40), lambda inner: st.lists(inner, max_size=18), max_leaves=40)
+
+
+@given(nodes=st.lists(_rlp_items.map(rlp.encode), min_size=1, max_size=3), slot=st.integers(0, 2**256 - 1))
+def test_any_proof_a_node_serves_proves_or_is_a_proof_error(nodes: list[bytes], slot: int) -> None:
+    root = keccak(nodes[0])  # the first node is the root, so the walk goes into what was served
+    for check in (
+        lambda: verify_account_proof(root, ADDRESS, nodes),
+        lambda: verify_storage_proof(root, slot, nodes),
+    ):
+        with contextlib.suppress(ProofError):  # anything else escaping fails the test
+            check()
