@@ -126,30 +126,18 @@ class RoutingClient(AuditingClient):
         self,
         rpc_url: str,
         *,
-        contracts: dict[str, str],
-        resolver_url: str | None = None,
-        account: LocalAccount | None = None,
-        timeout: float = 60.0,
-        poll_interval: float = 0.05,
-        http_timeout: float = 10.0,
         trust_anchor: TrustAnchor | None = None,
         chains: Mapping[int, Chain] | None = None,
         route_ttl: float = DEFAULT_ROUTE_TTL,
+        **options: Any,
     ) -> None:
-        """See :class:`~idfuse_sdk.client.sync.IdfuseClient`.
+        """See :class:`~idfuse_sdk.client.sync.IdfuseClient`; ``options`` are the one-chain
+        client's (:class:`~idfuse_sdk.client.base.BaseIdfuseClient`), passed on as given.
 
         :raises ValidationError: a contract is missing or malformed, a chain id is not positive,
             or ``route_ttl`` is negative.
         """
-        super().__init__(
-            rpc_url,
-            contracts=contracts,
-            resolver_url=resolver_url,
-            account=account,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            http_timeout=http_timeout,
-        )
+        super().__init__(rpc_url, **options)
         self.trust_anchor = trust_anchor
         if route_ttl < 0:
             raise ValidationError(f"route_ttl must be 0 or more seconds, not {route_ttl}")
