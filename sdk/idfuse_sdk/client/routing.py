@@ -315,15 +315,8 @@ class RoutingClient(AuditingClient):
         yield from self._connect()
         facts: dict[str, Any] = {"prefix": prefix, "chain_id": chain_id, "registry": registry}
         named = f"{prefix}'s service record on chain {self.chain_id} names chain {chain_id}"
-        if chain_id == self.chain_id and chain_id not in self._held:
-            if registry.lower() == self.contracts["IdentifierRegistry"].lower():
-                return self
-            raise RoutingError(
-                f"{named} with IdentifierRegistry {registry}, not this client's "
-                f"{self.contracts['IdentifierRegistry']}",
-                **facts,
-            )
-        held = self._held.get(chain_id)
+        home = chain_id == self.chain_id and chain_id not in self._held
+        held = self if home else self._held.get(chain_id)
         if held is None:
             held_ids = ", ".join(str(known) for known in self._held) or "none"
             raise UnknownChainError(
@@ -338,6 +331,8 @@ class RoutingClient(AuditingClient):
                 f"with {held.contracts['IdentifierRegistry']}",
                 **facts,
             )
+        if home:
+            return self
         if held.chain_id is None:
             yield from self._via(chain_id, held._connect())
         if held.chain_id != chain_id:
