@@ -984,6 +984,7 @@ A difference is no exception: the report says ``verified=False`` and which check
 :raises ConnectionFailedError: the resolver or the JSON-RPC node cannot be reached.
 :raises ResolverError: the resolver answered with an error or unreadably.
 :raises TrustAnchorError: the genesis block is not QBFT's or not the pinned one.
+:raises ChainDataError: the node serves the block without a field a header has.
 :raises ClientError: the client has no resolver_url, or the node has no such block."""
 
 

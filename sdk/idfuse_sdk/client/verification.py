@@ -30,6 +30,7 @@ from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse
 from idfuse_sdk.client.results import PREFIX_STATUSES
 from idfuse_sdk.encoding import commitment
 from idfuse_sdk.exceptions import (
+    ChainDataError,
     ClientError,
     ConnectionFailedError,
     ProofError,
@@ -214,6 +215,10 @@ class AuditingClient(BaseIdfuseClient):
             found = yield from self._rpc("eth_getBlockByNumber", [tag, False])
         if not isinstance(found, dict):
             raise ClientError(f"{self.rpc_url} has no block {block}")
+        try:  # the flows read its number and state root as served: they must be there
+            header_fields(found)
+        except QbftError as error:
+            raise ChainDataError(f"{self.rpc_url} serves block {block} malformed: {error}") from None
         return found
 
     def _resolver_get(self, path: str) -> Flow[HttpResponse]:

@@ -1,0 +1,48 @@
+"""The verification flows fed a faulty node's answers directly (a flow is plain data in and
+out, so no node is needed): a block the flow cannot read is a ChainDataError, never a
+KeyError from inside the flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Rpc
+from idfuse_sdk.client.verification import AuditingClient, TrustAnchor
+from idfuse_sdk.exceptions import ChainDataError
+
+CONTRACTS = {name: "0x" + "11" * 20 for name in ("Consortium", "PrefixRegistry", "IdentifierRegistry")}
+
+
+def run(flow: Flow[Any], block: dict[str, Any]) -> Any:
+    """Carry ``flow`` out as a node serving ``block`` and a resolver that knows nothing would."""
+    answer: Any = None
+    while True:
+        try:
+            op = flow.send(answer)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(op, HttpGet):
+            answer = HttpResponse(404, {"message": "not found"})
+        else:
+            assert isinstance(op, Rpc)
+            proof = {"accountProof": [], "storageProof": []}
+            answer = {"result": block if op.method == "eth_getBlockByNumber" else proof}
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"number": "0x1"},
+        {"stateRoot": "0x" + "00" * 32},
+        {"number": "0xzz", "stateRoot": "0x00", "hash": "0x"},
+    ],
+)
+@pytest.mark.parametrize("subject", ["77/x", "77"])
+def test_a_block_without_header_fields_is_chain_data_error(block: dict[str, Any], subject: str) -> None:
+    client = AuditingClient("http://127.0.0.1:1", contracts=CONTRACTS, resolver_url="http://127.0.0.1:2")
+    client.trust_anchor = TrustAnchor(validators=(b"\x01" * 20,))
+    flow = client.flow_verify(subject) if "/" in subject else client.flow_verify_prefix(subject)
+    with pytest.raises(ChainDataError, match="serves block latest malformed"):
+        run(flow, block)
