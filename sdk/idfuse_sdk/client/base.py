@@ -43,6 +43,7 @@ from idfuse_sdk.client.results import (
 from idfuse_sdk.contracts.abi import REGISTRY_CONTRACTS, DecodedLog, decode_log, event_topic, function
 from idfuse_sdk.contracts.errors import revert_data, revert_error
 from idfuse_sdk.encoding import (
+    FORMAT_NAMES,
     BatchRecord,
     HandleValue,
     TemplateField,
@@ -85,7 +86,6 @@ _ADMIN_PERMISSIONS: Final = "011111110011"
 _ZERO_ADDRESS: Final = "0x" + "00" * 20
 _ROLES: Final = {"validator": 1, "member": 2, "auditor": 3}
 _STATUSES: Final = {"active": 1, "suspended": 2, "revoked": 3}
-_FORMATS: Final = {"string": ValueFormat.STRING, "base64": ValueFormat.BASE64, "hex": ValueFormat.HEX}
 
 
 def read_endpoints_file(path_or_dir: str | Path) -> tuple[Path, Endpoints]:
@@ -747,7 +747,7 @@ class BaseIdfuseClient:
                     int(item["index"]),
                     str(item["type"]),
                     bytes.fromhex(str(item["data_hex"])[2:]),
-                    _FORMATS[str(item["data"]["format"])],
+                    FORMAT_NAMES[str(item["data"]["format"])],
                     int(item["ttl"]),
                     int(item["permissions"]),
                 )
