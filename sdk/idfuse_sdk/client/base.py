@@ -434,7 +434,8 @@ class BaseIdfuseClient:
     def flow_registered_keys(self, prefix: str) -> Flow[set[bytes]]:
         """The handle keys registered under ``prefix`` on chain: by ``createIdentifier`` and by
         every batch (decoded from the transactions' input, as the indexer does). Deleted
-        handles stay in the set: their key is taken."""
+        handles stay in the set: their key is taken. A batch relayed by another contract is
+        left out, as the index leaves its records out (its input does not hold them)."""
         node = prefix_node(prefix)
         keys: set[bytes] = set()
         created, batch = _hex(event_topic("IdentifierCreated")), _hex(event_topic("BatchRegistered"))
@@ -454,8 +455,12 @@ class BaseIdfuseClient:
                 if topics[0] == created:
                     keys.add(bytes.fromhex(topics[1][2:]))
                 elif topics[0] == batch:
-                    transaction = yield from self._rpc("eth_getTransactionByHash", [log["transactionHash"]])
-                    data = bytes.fromhex(str((transaction or {}).get("input", "0x"))[2:])
+                    transaction = (
+                        yield from self._rpc("eth_getTransactionByHash", [log["transactionHash"]])
+                    ) or {}
+                    if str(transaction.get("to")).lower() != self.contracts["IdentifierRegistry"].lower():
+                        continue
+                    data = bytes.fromhex(str(transaction.get("input", "0x"))[2:])
                     try:
                         if data[:4] != registry.selector:
                             raise EncodingError("not a registerBatch call")
