@@ -11,11 +11,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from idfuse_sdk.exceptions import JournalError
 
 __all__ = ["Journal"]
+
+_FIELDS: Final[dict[str, dict[str, type]]] = {
+    "start": {"prefix": str},
+    "sent": {"chunk": str, "tx": str},
+    "mined": {"chunk": str, "tx": str, "batch_id": int, "count": int, "block": int},
+}
+"""Each event's fields and their JSON types (another event is left for a later version)."""
 
 
 class Journal:
@@ -95,6 +102,10 @@ def _entries(path: Path) -> list[dict[str, Any]]:
             if number == len(lines):  # torn by a crash mid-write
                 break
             raise JournalError(f"journal {path} line {number} is not JSON") from None
-        if isinstance(entry, dict):
-            entries.append(entry)
+        if not isinstance(entry, dict):
+            raise JournalError(f"journal {path} line {number} is not a JSON object")
+        for name, kind in _FIELDS.get(str(entry.get("event")), {}).items():
+            if not isinstance(entry.get(name), kind):
+                raise JournalError(f"journal {path} line {number} has no {kind.__name__} {name!r}")
+        entries.append(entry)
     return entries
