@@ -21,6 +21,7 @@ from idfuse_sdk.types import MAX_BATCH_RECORDS
 if TYPE_CHECKING:
     from idfuse_sdk.client.async_client import AsyncIdfuseClient
     from idfuse_sdk.client.base import BaseIdfuseClient
+    from idfuse_sdk.client.results import BatchResult
     from idfuse_sdk.client.sync import IdfuseClient
 
 __all__ = [
@@ -147,7 +148,7 @@ def _chunk_hash(node: bytes, chunk: list[SourceRecord]) -> str:
     return "0x" + keccak(encode_batch(node, [item.record for item in chunk])).hex()
 
 
-def _settle(client: BaseIdfuseClient, tx_hashes: list[str]) -> Flow[Any]:
+def _settle(client: BaseIdfuseClient, tx_hashes: list[str]) -> Flow[BatchResult | None]:
     """The batch of the first of ``tx_hashes`` that was mined (waiting for those the node still
     holds), or None when none was and the node knows none of them."""
     waited = 0.0
@@ -327,7 +328,7 @@ def _journal_sent(book: Journal, digest: str) -> Callable[[str], None]:
     return sent
 
 
-def _mined_entry(digest: str, batch: Any) -> dict[str, Any]:
+def _mined_entry(digest: str, batch: BatchResult) -> dict[str, Any]:
     return {
         "event": "mined",
         "chunk": digest,
