@@ -37,6 +37,7 @@ from idfuse_sdk.exceptions import (
     QbftError,
     ResolverError,
     TrustAnchorError,
+    ValidationError,
 )
 from idfuse_sdk.identifiers import handle_key, parse_handle, prefix_node, validate_prefix
 from idfuse_sdk.proofs import (
@@ -64,20 +65,32 @@ class TrustAnchor:
     With no anchor, a client pins one on first use: the genesis block's extraData validators
     and its hash (the header is hashed here; the node's reported hash must agree). Pin it
     yourself (``validators=``, ``genesis_hash=``) after checking it out of band to trust
-    nothing the node says the first time either.
+    nothing the node says the first time either. Each value may be bytes or hex text.
+
+    :raises ValidationError: a validator is not 20 bytes, or the genesis hash not 32.
     """
 
     validators: tuple[bytes, ...] = ()
     genesis_hash: bytes | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "validators",
-            tuple(bytes.fromhex(v[2:]) if isinstance(v, str) else v for v in self.validators),
-        )
-        if isinstance(self.genesis_hash, str):
-            object.__setattr__(self, "genesis_hash", bytes.fromhex(self.genesis_hash[2:]))
+        validators = tuple(_pinned(v, 20, "a validator") for v in self.validators)
+        object.__setattr__(self, "validators", validators)
+        if self.genesis_hash is not None:
+            object.__setattr__(self, "genesis_hash", _pinned(self.genesis_hash, 32, "genesis_hash"))
+
+
+def _pinned(value: object, size: int, title: str) -> bytes:
+    """``value`` (bytes, or hex text with or without ``0x``) as ``size`` bytes."""
+    data: object = value
+    if isinstance(value, str):
+        try:
+            data = bytes.fromhex(value.removeprefix("0x"))
+        except ValueError:
+            data = None
+    if not isinstance(data, bytes | bytearray) or len(data) != size:
+        raise ValidationError(f"{title} must be {size} bytes or {2 * size} hex digits, not {value!r}")
+    return bytes(data)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Rpc
 from idfuse_sdk.client.verification import AuditingClient, TrustAnchor
-from idfuse_sdk.exceptions import ChainDataError
+from idfuse_sdk.exceptions import ChainDataError, ValidationError
 
 CONTRACTS = {name: "0x" + "11" * 20 for name in ("Consortium", "PrefixRegistry", "IdentifierRegistry")}
 
@@ -46,3 +46,14 @@ def test_a_block_without_header_fields_is_chain_data_error(block: dict[str, Any]
     flow = client.flow_verify(subject) if "/" in subject else client.flow_verify_prefix(subject)
     with pytest.raises(ChainDataError, match="serves block latest malformed"):
         run(flow, block)
+
+
+def test_a_trust_anchor_takes_bytes_or_hex_and_refuses_anything_else() -> None:
+    validator, genesis = b"\xab" * 20, b"\xcd" * 32
+    for given in (validator, "0x" + validator.hex(), validator.hex().upper()):
+        assert TrustAnchor(validators=(given,), genesis_hash="0x" + genesis.hex()).validators == (validator,)  # type: ignore[arg-type]
+    for bad in ("ab" * 20 + "zz", "0x" + "ab" * 19, b"\xab" * 32, 5):
+        with pytest.raises(ValidationError, match="a validator must be 20 bytes"):
+            TrustAnchor(validators=(bad,))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="genesis_hash must be 32 bytes"):
+        TrustAnchor(genesis_hash="cd" * 32 + "cd")  # type: ignore[arg-type]
