@@ -303,9 +303,7 @@ class AuditingClient(BaseIdfuseClient):
             claim = self._values_from_v1(body)
             if claim is None:
                 raise ResolverError(f"resolver's answer for {handle} is malformed")
-            provenance = record.get("provenance") or {}
-            if record.get("source") == "batch" and provenance.get("batch_id") is not None:
-                batch = int(provenance["batch_id"]), int(provenance["record_index"])
+            batch = _batch_position(handle, record)
         elif answer.status != 404:
             raise ResolverError(
                 f"resolver answered {handle} with HTTP {answer.status}: {body.get('message')}"
@@ -354,6 +352,26 @@ class AuditingClient(BaseIdfuseClient):
             state, compared = _compare_prefix(record, words)
             checks += compared
         return _report(prefix, "prefix", state, found, checks, body, timings)
+
+
+def _batch_position(handle: str, record: dict[str, Any]) -> tuple[int, int] | None:
+    """(batch id, record index) of a batch record as the resolver states it; None for an
+    individual record.
+
+    :raises ResolverError: the resolver states them malformed or out of range.
+    """
+    provenance = record.get("provenance")
+    if record.get("source") != "batch" or not isinstance(provenance, dict):
+        return None
+    if provenance.get("batch_id") is None:
+        return None
+    try:
+        batch_id, index = int(provenance["batch_id"]), int(provenance["record_index"])
+    except (KeyError, TypeError, ValueError):
+        batch_id, index = -1, -1
+    if not (0 <= batch_id < 2**256 and 0 <= index < 2**32):
+        raise ResolverError(f"resolver's answer for {handle} names no valid batch position")
+    return batch_id, index
 
 
 @contextmanager

@@ -10,13 +10,14 @@ import pytest
 
 from idfuse_sdk.client.ops import Flow, HttpGet, HttpResponse, Rpc
 from idfuse_sdk.client.verification import AuditingClient, TrustAnchor
-from idfuse_sdk.exceptions import ChainDataError, ValidationError
+from idfuse_sdk.exceptions import ChainDataError, ResolverError, ValidationError
 
+NOT_FOUND = HttpResponse(404, {"message": "not found"})
 CONTRACTS = {name: "0x" + "11" * 20 for name in ("Consortium", "PrefixRegistry", "IdentifierRegistry")}
 
 
-def run(flow: Flow[Any], block: dict[str, Any]) -> Any:
-    """Carry ``flow`` out as a node serving ``block`` and a resolver that knows nothing would."""
+def run(flow: Flow[Any], block: dict[str, Any], resolver: HttpResponse = NOT_FOUND) -> Any:
+    """Carry ``flow`` out as a node serving ``block`` and a resolver answering ``resolver``."""
     answer: Any = None
     while True:
         try:
@@ -24,7 +25,7 @@ def run(flow: Flow[Any], block: dict[str, Any]) -> Any:
         except StopIteration as stop:
             return stop.value
         if isinstance(op, HttpGet):
-            answer = HttpResponse(404, {"message": "not found"})
+            answer = resolver
         else:
             assert isinstance(op, Rpc)
             proof = {"accountProof": [], "storageProof": []}
@@ -57,3 +58,20 @@ def test_a_trust_anchor_takes_bytes_or_hex_and_refuses_anything_else() -> None:
             TrustAnchor(validators=(bad,))  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="genesis_hash must be 32 bytes"):
         TrustAnchor(genesis_hash="cd" * 32 + "cd")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "provenance",
+    [
+        {"batch_id": "one", "record_index": 0},
+        {"batch_id": 1},
+        {"batch_id": -1, "record_index": 0},
+        {"batch_id": 2**256, "record_index": 0},
+        {"batch_id": 1, "record_index": [0]},
+    ],
+)
+def test_a_resolver_stating_no_valid_batch_position_is_a_resolver_error(provenance: dict[str, Any]) -> None:
+    client = AuditingClient("http://127.0.0.1:1", contracts=CONTRACTS, resolver_url="http://127.0.0.1:2")
+    record = {"values": [], "template": "0x" + "00" * 32, "source": "batch", "provenance": provenance}
+    with pytest.raises(ResolverError, match="77/x names no valid batch position"):
+        run(client.flow_verify("77/x"), {}, HttpResponse(200, {"identifier": record}))
