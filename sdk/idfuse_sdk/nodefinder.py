@@ -38,10 +38,15 @@ ACCOUNTS_DIR_ENV: Final = "IDFUSE_ACCOUNTS_DIR"
 """Overrides the per-user directory of ``idfuse account`` keystores."""
 
 
-def _data_home(env: Mapping[str, str]) -> Path:
-    """``$XDG_DATA_HOME``, else ``~/.local/share``."""
+def _per_user(environ: Mapping[str, str] | None, variable: str, leaf: str) -> Path:
+    """``$variable`` when set, else ``$XDG_DATA_HOME/idfuse/leaf`` (``$XDG_DATA_HOME`` defaults
+    to ``~/.local/share``)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(variable)
+    if explicit:
+        return Path(explicit).expanduser()
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser()
+    return Path(base).expanduser() / "idfuse" / leaf
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -50,11 +55,7 @@ def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
 
     :param environ: the environment to read (``os.environ`` by default).
     """
-    env = os.environ if environ is None else environ
-    explicit = env.get(DATA_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    return _data_home(env) / "idfuse" / "node"
+    return _per_user(environ, DATA_DIR_ENV, "node")
 
 
 def default_accounts_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -63,11 +64,7 @@ def default_accounts_dir(environ: Mapping[str, str] | None = None) -> Path:
 
     :param environ: the environment to read (``os.environ`` by default).
     """
-    env = os.environ if environ is None else environ
-    explicit = env.get(ACCOUNTS_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    return _data_home(env) / "idfuse" / "accounts"
+    return _per_user(environ, ACCOUNTS_DIR_ENV, "accounts")
 
 
 def node_location(
