@@ -165,7 +165,8 @@ class KeyLeakRegistry:
 
     def watch(self, path: Path) -> None:
         """Scan the file at ``path`` (a process's output) at the end of the session."""
-        self.watched.append(path)
+        if path not in self.watched:
+            self.watched.append(path)
 
     def printed(self) -> list[Path]:
         """Every file holding printed output."""

@@ -1,14 +1,18 @@
-"""Long-running ``idfuse`` commands as subprocesses: output to files (no pipe can fill up),
-readiness from ``endpoints.json``, clean stops and no leftovers."""
+"""``idfuse`` commands as subprocesses, every one recorded for the key-leak scan
+(:mod:`tests.keyleaks`): :func:`run` and :func:`run_idfuse` to completion; :func:`start` and
+:class:`IdfuseProcess` long-running, output to files (no pipe can fill up), readiness from
+``endpoints.json``, clean stops and no leftovers. Tests start ``idfuse`` only through these."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +31,85 @@ def idfuse_exe() -> Path:
     return exe
 
 
-def run_idfuse(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``idfuse args`` to completion."""
-    command = [str(idfuse_exe()), *args]
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
-    REGISTRY.record(" ".join(args[:2]), result)
+def environment(env: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, str]:
+    """This process's environment without ``unset``, with ``env`` on top; keys in ``env`` are
+    registered for the key-leak scan."""
+    REGISTRY.register_inputs(dict(env or {}))
+    return {**{k: v for k, v in os.environ.items() if k not in unset}, **(env or {})}
+
+
+def run(
+    command: Sequence[str | Path],
+    *,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
+    stdin: str = "",
+    timeout: float = 60,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to completion, output captured and recorded under ``name``.
+
+    :param env: Variables added to this process's environment (keys in them are registered).
+    :param unset: Variables taken out of it.
+    :param stdin: The whole of its standard input (keys on it are registered); empty by default,
+        so nothing ever waits on a prompt.
+    """
+    REGISTRY.register_inputs(stdin=stdin)
+    result = subprocess.run(
+        [str(part) for part in command],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env=environment(env, unset),
+        input=stdin,
+        cwd=cwd,
+    )
+    REGISTRY.record(name, result)
     return result
+
+
+def run_idfuse(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
+    stdin: str = "",
+    timeout: float = 60,
+    cwd: Path | None = None,
+    prefix: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Run ``idfuse args`` to completion (see :func:`run`); ``prefix`` goes before the
+    executable (a wrapper such as ``setpriv``)."""
+    command = [*prefix, str(idfuse_exe()), *args]
+    return run(command, name=" ".join(args[:2]), env=env, unset=unset, stdin=stdin, timeout=timeout, cwd=cwd)
+
+
+def start(
+    command: Sequence[str | Path],
+    out: Path,
+    *,
+    err: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    append: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` with its stdout in ``out`` and its stderr in ``err`` (in ``out`` when
+    None), unbuffered; both files are scanned for keys at the end of the session."""
+    mode = "a" if append else "w"
+    REGISTRY.watch(out)
+    with contextlib.ExitStack() as files:
+        stdout = files.enter_context(out.open(mode))
+        stderr: Any = subprocess.STDOUT
+        if err is not None:
+            REGISTRY.watch(err)
+            stderr = files.enter_context(err.open(mode))
+        return subprocess.Popen(
+            [str(part) for part in command],
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            env=environment({"PYTHONUNBUFFERED": "1", **(env or {})}),
+        )
 
 
 class IdfuseProcess:
@@ -42,16 +119,8 @@ class IdfuseProcess:
         self.endpoints_file = endpoints_file
         self.out = log_dir / f"{name}.out"
         self.err = log_dir / f"{name}.err"
-        REGISTRY.watch(self.out)
-        REGISTRY.watch(self.err)
         self._previous = endpoints_file.stat().st_ino if endpoints_file.exists() else None
-        with self.out.open("w") as out, self.err.open("w") as err:
-            self.process = subprocess.Popen(
-                [str(idfuse_exe()), *args],
-                stdout=out,
-                stderr=err,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.process = start([idfuse_exe(), *args], self.out, err=self.err)
 
     def wait_ready(self, key: str | None = None) -> dict[str, Any]:
         """``endpoints.json`` once this process (not an earlier one) has written it, holding

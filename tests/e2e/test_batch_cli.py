@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 import warnings
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 from idfuse_sdk.client import IdfuseClient
 from idfuse_sdk.contracts.abi import decode_log, event_topic
 from idfuse_sdk.identifiers import prefix_node
-from tests.e2e.processes import IdfuseProcess, idfuse_exe
+from tests.e2e.processes import IdfuseProcess, idfuse_exe, start
 from tests.e2e.test_user_cli import idfuse, ok, one_line_error, wait_resolved
 
 with warnings.catch_warnings():
@@ -87,8 +86,7 @@ def journal_events(path: Path) -> list[dict[str, Any]]:
 def signal_after_first_chunk(command: list[str], stderr: Path, marker: str, signum: signal.Signals) -> int:
     """Run ``command`` with its stderr in ``stderr``, send ``signum`` once ``marker`` (the first
     chunk's progress line) appears, and return its exit code."""
-    with stderr.open("w") as err:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+    process = start(command, stderr.with_suffix(".out"), err=stderr)
     try:
         deadline = time.monotonic() + 120
         while marker not in stderr.read_text():

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 
 from idfuse_sdk import __version__
-
-
-def _idfuse(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = Path(sys.executable).with_name("idfuse")
-    if not exe.exists():
-        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=False, timeout=60)
+from tests.e2e.processes import run_idfuse as _idfuse
 
 
 def test_version() -> None:

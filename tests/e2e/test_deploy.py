@@ -4,13 +4,9 @@ then the deployment put to work with web3.py (a prefix allocated, an identifier 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector
@@ -20,8 +16,8 @@ from idfuse_node.datadir import read_endpoints
 from idfuse_sdk.encoding import HandleValue, commitment, encode_values
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.keystore import create_keystore
+from tests.e2e.processes import run_idfuse
 from tests.hardhat import CHAIN_ID, hardhat_node_fixture
-from tests.keyleaks import REGISTRY
 
 hardhat = hardhat_node_fixture(scope="module")
 
@@ -29,28 +25,8 @@ KEY_ENV = "IDFUSE_TEST_DEPLOYER_KEY"
 PASSWORD = "correct horse battery staple"
 
 
-def _exe() -> Path:
-    exe = Path(sys.executable).with_name("idfuse")
-    if not exe.exists():
-        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
-    return exe
-
-
 def idfuse_deploy(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    environment = {k: v for k, v in os.environ.items() if k != KEY_ENV}
-    environment.update(env or {})
-    REGISTRY.register_inputs(env)
-    result = subprocess.run(
-        [str(_exe()), "deploy", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=environment,
-        cwd=cwd,
-    )
-    REGISTRY.record("deploy", result)
-    return result
+    return run_idfuse("deploy", *args, env=env, unset=[KEY_ENV], timeout=120, cwd=cwd)
 
 
 def calldata(signature, types, args):
@@ -283,9 +259,7 @@ def test_no_key_at_all_is_one_line(hardhat, tmp_path):
 
 
 def test_help_names_every_option():
-    result = subprocess.run(
-        [str(_exe()), "deploy", "--help"], capture_output=True, text=True, check=False, timeout=60
-    )
+    result = run_idfuse("deploy", "--help")
     assert result.returncode == 0
     for option in ("--rpc", "--keystore", "--password-file", "--key-env", "--member", "--organisation"):
         assert option in result.stdout

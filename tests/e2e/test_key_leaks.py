@@ -13,7 +13,8 @@ from pathlib import Path
 from eth_account import Account
 
 from idfuse_sdk.keystore import create_keystore, write_secret_file
-from tests.keyleaks import KeyLeakRegistry, fingerprint, keystore_keys
+from tests.e2e.processes import start
+from tests.keyleaks import REGISTRY, KeyLeakRegistry, fingerprint, keystore_keys
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = bytes.fromhex("5e" * 31 + "a1")
@@ -65,19 +66,18 @@ def test_keys_come_from_keystores_beside_their_password_files(tmp_path: Path) ->
 
 
 INNER = """
-import subprocess, sys
-from tests.keyleaks import REGISTRY
+import sys
+from tests.e2e.processes import run
 
 def test_prints():
-    REGISTRY.register_key({key!r})
     code = "print('error: ' + {printed!r})"
-    REGISTRY.record("cli", subprocess.run([sys.executable, "-c", code], capture_output=True, text=True))
+    run([sys.executable, "-c", code], name="cli", env={{"IDFUSE_PRIVATE_KEY": {key!r}}})
 """
 
 
 def run_session(tmp_path: Path, printed: str) -> subprocess.CompletedProcess[str]:
-    """A pytest session with the key-leak plugin whose one test registers KEY and has a
-    subprocess print ``printed``."""
+    """A pytest session with the key-leak plugin whose one test hands KEY to a subprocess
+    through the shared runner (:func:`tests.e2e.processes.run`) which prints ``printed``."""
     (tmp_path / "test_inner.py").write_text(
         textwrap.dedent(INNER.format(key="0x" + KEY.hex(), printed=printed))
     )
@@ -99,3 +99,13 @@ def test_a_session_whose_subprocess_printed_a_key_fails_loudly(tmp_path: Path) -
     clean = run_session(tmp_path, "invalid key for 0x" + Account.from_key(KEY).address[2:])
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "KEY LEAK" not in clean.stdout
+
+
+def test_a_started_process_output_is_scanned_and_its_keys_registered(tmp_path: Path) -> None:
+    out, err = tmp_path / "p.out", tmp_path / "p.err"
+    code = "import os, sys; print(os.environ['K'][:4]); print('e', file=sys.stderr)"
+    process = start([sys.executable, "-c", code], out, err=err, env={"K": OTHER.hex()})
+    assert process.wait(timeout=60) == 0
+    assert (out.read_text(), err.read_text()) == (OTHER.hex()[:4] + "\n", "e\n")
+    assert {out, err} <= set(REGISTRY.printed())
+    assert OTHER in REGISTRY.keys

@@ -20,7 +20,7 @@ from web3.exceptions import TransactionNotFound
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_sdk.keystore import load_key, read_password_file
-from tests.e2e.processes import IdfuseProcess, run_idfuse
+from tests.e2e.processes import IdfuseProcess, run, run_idfuse
 
 BLOCK_PERIOD = "0.2"
 RECIPIENT = "0x" + "22" * 20
@@ -220,9 +220,7 @@ sys.argv = ["idfuse", "ledger", "start", "--data-dir", "x"]
 from idfuse_sdk.cli.app import main
 main()
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
-    )
+    result = run([sys.executable, "-c", script], name="ledger without the node extra")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: idfuse ledger needs the node extra: pip install 'idfuse[node]'"
 

@@ -5,10 +5,8 @@ and one-line failures that leave nothing running."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import httpx
 import pytest
 from web3 import Web3
 
-from tests.e2e.processes import IdfuseProcess, idfuse_exe, run_idfuse
+from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.e2e.registry_writes import register_identifier
 
 RESOLVE_TIMEOUT = 60.0
@@ -144,8 +142,6 @@ def test_status_without_a_node_is_one_line(tmp_path: Path) -> None:
 
 def test_the_default_data_dir_comes_from_idfuse_data_dir(tmp_path: Path) -> None:
     chosen = tmp_path / "chosen"
-    command = [str(idfuse_exe()), "node", "status"]
-    env = {**os.environ, "IDFUSE_DATA_DIR": str(chosen)}
-    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60, env=env)
+    result = run_idfuse("node", "status", env={"IDFUSE_DATA_DIR": str(chosen)})
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: no node is running at {chosen} (no endpoints.json)"

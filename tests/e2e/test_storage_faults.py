@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import stat
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
-from tests.e2e.processes import IdfuseProcess, idfuse_exe, run_idfuse
+from tests.e2e.processes import IdfuseProcess, run_idfuse
 
 # root without the capabilities that ignore file modes: ``chmod 000`` then denies it too
 FILE_MODES_APPLY = (
@@ -122,8 +121,8 @@ def refused(command: str, data_dir: Path, *, file_modes_apply: bool = False) -> 
 
     :param file_modes_apply: Run it so that file modes hold even for root (FILE_MODES_APPLY).
     """
-    args = [*(FILE_MODES_APPLY if file_modes_apply else []), str(idfuse_exe()), *COMMANDS[command](data_dir)]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    prefix = FILE_MODES_APPLY if file_modes_apply else []
+    result = run_idfuse(*COMMANDS[command](data_dir), prefix=prefix)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output

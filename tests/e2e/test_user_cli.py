@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import subprocess
 import threading
 import time
@@ -18,8 +17,7 @@ import httpx
 import pytest
 
 from idfuse_sdk.client import IdfuseClient
-from tests.e2e.processes import IdfuseProcess, idfuse_exe
-from tests.keyleaks import REGISTRY
+from tests.e2e.processes import IdfuseProcess, run_idfuse
 
 RESOLVE_TIMEOUT = 60.0
 HANDLE = "88.100.1/PN-0001"
@@ -29,18 +27,7 @@ def idfuse(
     *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``idfuse args`` to completion, with extra environment variables ``env``."""
-    REGISTRY.register_inputs(env, stdin)
-    result = subprocess.run(
-        [str(idfuse_exe()), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        input=stdin if stdin is not None else "",
-    )
-    REGISTRY.record(" ".join(args[:2]), result)
-    return result
+    return run_idfuse(*args, env=env, stdin=stdin or "", timeout=120)
 
 
 def ok(*args: str, env: dict[str, str] | None = None) -> str:

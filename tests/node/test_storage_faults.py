@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.ledger.leveldb import LevelDB
 from idfuse_node.storage import check_tables
+from tests.e2e.processes import idfuse_exe, run_idfuse, start
 from tests.node.indexer.chainfixture import running_chain
 from tests.node.indexer.indexing import CONTRACTS, chain_binding, dump, index_chain
 from tests.node.indexer.test_kill import _build
@@ -212,13 +212,12 @@ def fill_leaving(directory: Path, room: int) -> Path:
 
 
 def _indexer(data_dir: Path, url: str) -> list[str]:
-    exe = Path(sys.executable).with_name("idfuse")
-    return [str(exe), "indexer", "--rpc", url, "--data-dir", str(data_dir), "--batch-blocks", "1"]
+    return ["indexer", "--rpc", url, "--data-dir", str(data_dir), "--batch-blocks", "1"]
 
 
 def _run_until_full(data_dir: Path, url: str) -> str:
     """Run the indexer, which must stop on its own; its one error line."""
-    result = subprocess.run(_indexer(data_dir, url), capture_output=True, text=True, timeout=120, check=False)
+    result = run_idfuse(*_indexer(data_dir, url), timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output
@@ -261,13 +260,15 @@ def test_a_full_disk_stops_the_indexer_and_it_resumes_once_space_returns(tmp_pat
 
 def _index_until(data_dir: Path, url: str, number: int) -> int:
     """Run the indexer a few seconds at a time (SIGTERM) until it stops at ``number`` or later;
-    the block it stopped at."""
+    the block it stopped at. Its output goes beside ``data_dir`` (whose disk may be full)."""
+    log = data_dir.parent / "indexer.log"
     stopped = -1
     for _ in range(10):
-        process = subprocess.Popen(_indexer(data_dir, url), stdout=subprocess.PIPE, text=True)
+        process = start([idfuse_exe(), *_indexer(data_dir, url)], log, append=True)
         time.sleep(1.5)  # the whole backfill takes under a second; if not, run again
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        out = log.read_text()
         assert process.returncode == 0, out[-2000:]
         stopped = int(out.rsplit("indexer stopped at block ", 1)[1].split()[0])
         if stopped >= number:

@@ -8,21 +8,19 @@ every record must be byte-identical.
 """
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_values
+from tests.e2e.processes import idfuse_exe, start
 from tests.node.devchain import address, raw_tx
 from tests.node.indexer.chainfixture import GAS, OWNER, running_chain
 from tests.node.indexer.indexing import CONTRACTS, chain_binding, dump, index_chain
@@ -31,13 +29,6 @@ KILLS = 6
 BATCHES = 40
 RECORDS = 100
 SINGLES = 150
-
-
-def _exe() -> Path:
-    exe = Path(sys.executable).with_name("idfuse")
-    if not exe.exists():
-        pytest.fail("the idfuse console script is not installed (run scripts/bootstrap)")
-    return exe
 
 
 def _build(chain) -> None:
@@ -60,13 +51,8 @@ def _build(chain) -> None:
 
 
 def _start(data_dir: Path, url: str, log: Path) -> subprocess.Popen:
-    with log.open("a") as out:
-        return subprocess.Popen(
-            [str(_exe()), "indexer", "--rpc", url, "--data-dir", str(data_dir), "--batch-blocks", "1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    command = [idfuse_exe(), "indexer", "--rpc", url, "--data-dir", str(data_dir), "--batch-blocks", "1"]
+    return start(command, log, append=True)
 
 
 def _wait_started(log: Path, runs: int, process: subprocess.Popen) -> None:
