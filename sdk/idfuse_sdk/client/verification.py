@@ -342,6 +342,8 @@ class AuditingClient(BaseIdfuseClient):
             raise ResolverError(
                 f"resolver answered {prefix} with HTTP {answer.status}: {body.get('message')}"
             )
+        if record is not None and not isinstance(record, dict):
+            raise ResolverError(f"resolver's answer for {prefix} is malformed")
         found = yield from self._block(block, timings)
         checks = yield from self._header(found, timings)
         slots = [prefix_slot(node, name) for name in ("parent", "owner", "pendingOwner")]

@@ -75,3 +75,10 @@ def test_a_resolver_stating_no_valid_batch_position_is_a_resolver_error(provenan
     record = {"values": [], "template": "0x" + "00" * 32, "source": "batch", "provenance": provenance}
     with pytest.raises(ResolverError, match="77/x names no valid batch position"):
         run(client.flow_verify("77/x"), {}, HttpResponse(200, {"identifier": record}))
+
+
+@pytest.mark.parametrize("record", ["77", ["77"], 7])
+def test_a_resolver_answering_a_prefix_with_no_object_is_a_resolver_error(record: object) -> None:
+    client = AuditingClient("http://127.0.0.1:1", contracts=CONTRACTS, resolver_url="http://127.0.0.1:2")
+    with pytest.raises(ResolverError, match="answer for 77 is malformed"):
+        run(client.flow_verify_prefix("77"), {}, HttpResponse(200, {"prefix": record}))
