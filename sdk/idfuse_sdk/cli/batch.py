@@ -23,24 +23,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import typer
 
-from idfuse_sdk.cli.common import (
-    ACCOUNT_OPTION,
-    JSON_OPTION,
-    KEY_ENV_OPTION,
-    NODE_OPTION,
-    PASSWORD_FILE_OPTION,
-    echo_json,
-    fail,
-    one_line_errors,
-    signer,
-)
+from idfuse_sdk.cli.common import JSON_OPTION, Signing, echo_json, fail, one_line_errors, signs
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
     from rich.progress import Progress
 
     from idfuse_sdk.bulk import BulkProgress, BulkReport
-    from idfuse_sdk.client import IdfuseClient
 
 __all__ = ["register"]
 
@@ -50,6 +38,7 @@ app = typer.Typer(
 
 _SIGNAL_EXIT: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _TIMEOUT: Final = 600.0
+"""Seconds the client waits for a node answer or a receipt: ``eth_estimateGas`` executes a whole chunk."""
 _FILE_ARGUMENT = typer.Argument(
     ...,
     help="The records: CSV (header suffix,TYPE,...) or JSONL (.jsonl); see docs/sdk.md.",
@@ -155,29 +144,16 @@ class _Progress:
             self._bar = None
 
 
-def _client(node: Path | None, account: LocalAccount) -> IdfuseClient:
-    """The node's client with generous timeouts: ``eth_estimateGas`` executes a whole chunk."""
-    from idfuse_sdk.client import IdfuseClient
-    from idfuse_sdk.nodefinder import node_location
-
-    return IdfuseClient.from_endpoints(
-        node_location(node), account=account, timeout=_TIMEOUT, http_timeout=_TIMEOUT
-    )
-
-
 @app.command("register")
+@signs
 def register_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix to register under, e.g. 88.100.1."),
     file: Path = _FILE_ARGUMENT,
     chunk_size: int = typer.Option(
         2_000, "--chunk-size", min=1, max=20_000, help="Records per registerBatch transaction at most."
     ),
     journal: Path | None = _JOURNAL_OPTION,
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Register every record of FILE under PREFIX in registerBatch chunks; resumable."""
     from idfuse_sdk.bulk import bulk_register
@@ -188,8 +164,7 @@ def register_command(
     report: BulkReport | None = None
     try:
         with (
-            one_line_errors(),
-            _client(node, signer(node, account, password_file, key_env)) as client,
+            signing.client(timeout=_TIMEOUT, http_timeout=_TIMEOUT) as client,
             interrupts.installed(),
         ):
             try:
@@ -211,7 +186,7 @@ def register_command(
         interrupts.received = interrupts.received or signal.SIGINT
     if report is None or report.interrupted:
         assert interrupts.received is not None
-        if report is not None and as_json:
+        if report is not None and signing.as_json:
             echo_json(report.as_dict())
         registered = report.registered if report is not None else progress.registered
         if progress.total:
@@ -223,7 +198,7 @@ def register_command(
         else:
             typer.echo("interrupted before any record was sent", err=True)
         raise typer.Exit(_SIGNAL_EXIT[interrupts.received])
-    if as_json:
+    if signing.as_json:
         echo_json(report.as_dict())
         return
     _summary(report, file)

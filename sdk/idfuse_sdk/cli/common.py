@@ -10,11 +10,14 @@ exception, and this module only prints exception messages, addresses and paths.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,16 +36,24 @@ __all__ = [
     "KEY_ENV_OPTION",
     "NODE_OPTION",
     "PASSWORD_FILE_OPTION",
+    "Reading",
+    "Signing",
     "console",
     "describe_error",
     "echo_json",
     "fail",
     "one_line_errors",
     "open_client",
+    "reads",
     "resolve_keystore",
     "signer",
+    "signs",
     "tx_line",
+    "with_options",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 console = Console(soft_wrap=False)
 """Where tables and summaries go (stdout)."""
@@ -180,12 +191,102 @@ def signer(
     return Account.dev_account(node_location(node))
 
 
-def open_client(node: Path | None, account: LocalAccount | None = None) -> IdfuseClient:
+def open_client(node: Path | None, account: LocalAccount | None = None, **options: Any) -> IdfuseClient:
     """An :class:`~idfuse_sdk.client.IdfuseClient` for the node (``--node``, ``$IDFUSE_NODE``,
-    else the default data directory), signing with ``account`` when given."""
+    else the default data directory), signing with ``account`` when given; ``options`` as the
+    client's constructor's (e.g. ``timeout``)."""
     from idfuse_sdk.client import IdfuseClient
 
-    return IdfuseClient.from_endpoints(node_location(node), account=account)
+    return IdfuseClient.from_endpoints(node_location(node), account=account, **options)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a read command's ``--node`` and ``--json`` say (see :func:`reads`)."""
+
+    node: Path | None
+    as_json: bool
+
+    @contextmanager
+    def client(self) -> Iterator[IdfuseClient]:
+        """The node's read-only client; SDK failures inside become ``error: ...`` and exit 1."""
+        with one_line_errors(), open_client(self.node) as client:
+            yield client
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What a write command's ``--node``, ``--account``, ``--password-file``, ``--key-env``
+    and ``--json`` say (see :func:`signs`)."""
+
+    node: Path | None
+    account: str | None
+    password_file: Path | None
+    key_env: str | None
+    as_json: bool
+
+    @contextmanager
+    def client(self, **options: Any) -> Iterator[IdfuseClient]:
+        """The node's client signing with :func:`signer` (a password prompt, if any, comes
+        now, not before); SDK failures inside become ``error: ...`` and exit 1. ``options`` as
+        :func:`open_client`'s."""
+        with (
+            one_line_errors(),
+            open_client(
+                self.node, signer(self.node, self.account, self.password_file, self.key_env), **options
+            ) as client,
+        ):
+            yield client
+
+
+_READ_OPTIONS: Final = (("node", Path | None, NODE_OPTION), ("as_json", bool, JSON_OPTION))
+_SIGN_OPTIONS: Final = (
+    ("node", Path | None, NODE_OPTION),
+    ("account", str | None, ACCOUNT_OPTION),
+    ("password_file", Path | None, PASSWORD_FILE_OPTION),
+    ("key_env", str | None, KEY_ENV_OPTION),
+    ("as_json", bool, JSON_OPTION),
+)
+
+
+def reads(command: Callable[Concatenate[Reading, P], None]) -> Callable[..., None]:
+    """``command(reading, ...)`` as a typer command that also takes ``--node`` and ``--json``
+    (after its own parameters) and hands them to it as a :class:`Reading`."""
+    return with_options(command, Reading, _READ_OPTIONS)
+
+
+def signs(command: Callable[Concatenate[Signing, P], None]) -> Callable[..., None]:
+    """``command(signing, ...)`` as a typer command that also takes ``--node``, ``--account``,
+    ``--password-file``, ``--key-env`` and ``--json`` (after its own parameters) and hands them
+    to it as a :class:`Signing`."""
+    return with_options(command, Signing, _SIGN_OPTIONS)
+
+
+def with_options(
+    command: Callable[..., R], bundle: Callable[..., object], options: Sequence[tuple[str, Any, Any]]
+) -> Callable[..., R]:
+    """``command(bundle(...), ...)`` as typer sees it: without its first parameter and with
+    ``options`` (name, type, typer option) appended to the signature typer reads; the wrapper
+    calls ``bundle`` with those options' values, in order, and hands the result to ``command``.
+
+    The remaining annotations stay as written (strings, resolved by typer in ``command``'s
+    module), so the first parameter's type may be imported for type checking only.
+    """
+    own = list(inspect.signature(command).parameters.values())[1:]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+        for name, annotation, option in options
+    ]
+    names = [name for name, _, _ in options]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        return command(bundle(*(kwargs.pop(name) for name in names)), *args, **kwargs)
+
+    signature = inspect.Signature([*own, *added], return_annotation=None)
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {name: parameter.annotation for name, parameter in signature.parameters.items()}
+    return wrapper
 
 
 def tx_line(tx: Any) -> str:

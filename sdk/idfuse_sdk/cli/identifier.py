@@ -11,24 +11,11 @@ removes those named by ``--remove INDEX``.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import typer
 
-from idfuse_sdk.cli.common import (
-    ACCOUNT_OPTION,
-    JSON_OPTION,
-    KEY_ENV_OPTION,
-    NODE_OPTION,
-    PASSWORD_FILE_OPTION,
-    echo_json,
-    fail,
-    one_line_errors,
-    open_client,
-    signer,
-    tx_line,
-)
+from idfuse_sdk.cli.common import Signing, echo_json, fail, one_line_errors, signs, tx_line
 
 __all__ = ["parse_values", "register"]
 
@@ -89,57 +76,48 @@ def _template(text: str | None) -> tuple[str, int] | None:
 
 
 @app.command("create")
+@signs
 def create_command(
+    signing: Signing,
     handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
     values: list[str] = typer.Option(..., "--value", help=VALUE_HELP),  # noqa: B008
     template: str | None = typer.Option(None, "--template", help="NAME:VERSION of a template of the prefix."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create an identifier with its values (by the prefix's owner or an operator)."""
     parsed = parse_values(values)
     chosen = _template(template)
-    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+    with signing.client() as client:
         result = client.create_identifier(handle, parsed, chosen)
-    _done(as_json, "created", result, [value.index for value in parsed])
+    _done(signing.as_json, "created", result, [value.index for value in parsed])
 
 
 @app.command("update")
+@signs
 def update_command(
+    signing: Signing,
     handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
     values: list[str] = typer.Option([], "--value", help="INDEX:TYPE[:FORMAT]=VALUE to set (repeatable)."),  # noqa: B008
     removals: list[int] = typer.Option([], "--remove", help="An index to remove (repeatable)."),  # noqa: B008
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Change, add (--value INDEX:TYPE=VALUE) or remove (--remove INDEX) values of an identifier."""
     if not values and not removals:
         raise fail("nothing to change: give --value INDEX:TYPE=VALUE or --remove INDEX")
     parsed = parse_values(values, index_required=True)
-    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+    with signing.client() as client:
         result = client.update_identifier(handle, parsed, removals)
-    _done(as_json, "updated", result, [value.index for value in parsed])
+    _done(signing.as_json, "updated", result, [value.index for value in parsed])
 
 
 @app.command("delete")
+@signs
 def delete_command(
+    signing: Signing,
     handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete an identifier (its handle cannot be created again)."""
-    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+    with signing.client() as client:
         result = client.delete_identifier(handle)
-    _done(as_json, "deleted", result, [])
+    _done(signing.as_json, "deleted", result, [])
 
 
 def _done(as_json: bool, verb: str, result: Any, indexes: list[int]) -> None:

@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import typer
 
-from idfuse_sdk.cli.common import JSON_OPTION, NODE_OPTION, console, echo_json, one_line_errors, open_client
+from idfuse_sdk.cli.common import Reading, console, echo_json, reads
 
 __all__ = ["register", "resolve_command", "verify_command"]
 
 
+@reads
 def resolve_command(
+    reading: Reading,
     handle: str = typer.Argument(..., help="The handle, PREFIX/SUFFIX."),
     types: list[str] = typer.Option([], "--type", help="Only values of this type (repeatable)."),  # noqa: B008
     indexes: list[int] = typer.Option([], "--index", help="Only the value at this index (repeatable)."),  # noqa: B008
-    node: Path | None = NODE_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Resolve a handle through the resolver (the chain when the resolver is unreachable)."""
-    with one_line_errors(), open_client(node) as client:
+    with reading.client() as client:
         resolution = client.resolve(handle, types or None, indexes or None)
     values: list[dict[str, Any]] = [
         {
@@ -43,7 +42,7 @@ def resolve_command(
         }
         for value in resolution.values
     ]
-    if as_json:
+    if reading.as_json:
         echo_json(
             {
                 "handle": resolution.handle,
@@ -72,20 +71,20 @@ def resolve_command(
     console.print(table)
 
 
+@reads
 def verify_command(
+    reading: Reading,
     subject: str = typer.Argument(..., help="A handle (PREFIX/SUFFIX) or a prefix."),
     block: int | None = typer.Option(
         None, "--block", min=0, help="Prove at this block (e.g. the resolver's checkpoint); default latest."
     ),
-    node: Path | None = NODE_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Verify the resolver's answer for a handle or prefix against chain proofs; exit 1 if it differs."""
-    with one_line_errors(), open_client(node) as client:
+    with reading.client() as client:
         at: int | str = "latest" if block is None else block
         report = client.verify(subject, at) if "/" in subject else client.verify_prefix(subject, at)
     checks = [asdict(check) for check in report.checks]
-    if as_json:
+    if reading.as_json:
         echo_json(
             {
                 "subject": report.subject,
@@ -102,7 +101,7 @@ def verify_command(
     else:
         _print_report(report, checks)
     if not report.verified:
-        if not as_json:
+        if not reading.as_json:
             names = ", ".join(check["name"] for check in checks if not check["ok"])
             typer.echo(f"error: {subject} is not verified; differing: {names}", err=True)
         raise typer.Exit(1)

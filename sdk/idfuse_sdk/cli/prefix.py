@@ -8,32 +8,15 @@ by a Consortium proposal (the proposer's yes counted) that says how many more vo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
-from idfuse_sdk.cli.common import (
-    ACCOUNT_OPTION,
-    JSON_OPTION,
-    KEY_ENV_OPTION,
-    NODE_OPTION,
-    PASSWORD_FILE_OPTION,
-    echo_json,
-    fail,
-    one_line_errors,
-    open_client,
-    signer,
-    tx_line,
-)
+from idfuse_sdk.cli.common import Reading, Signing, echo_json, fail, reads, signs, tx_line
 
 __all__ = ["register"]
 
 app = typer.Typer(name="prefix", help="Register and manage prefixes (88, 88.100, ...).", no_args_is_help=True)
-
-
-def _writer(node: Path | None, account: str | None, password_file: Path | None, key_env: str | None) -> Any:
-    return open_client(node, signer(node, account, password_file, key_env))
 
 
 def _bootstrap_admin(client: Any) -> str | None:
@@ -54,29 +37,26 @@ def _bootstrap_admin(client: Any) -> str | None:
 
 
 @app.command("register")
+@signs
 def register_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix: top-level (88) or a child (88.100)."),
     owner: str | None = typer.Option(None, "--owner", help="The owner (default: the signing account)."),
     expiry: int = typer.Option(0, "--expiry", min=0, help="Unix time it expires; 0 for never."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Register a prefix: a child by its parent's owner, a top-level one by proposal (or bootstrap)."""
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+    with signing.client() as client:
         if "." in prefix:
             parent, _, label = prefix.rpartition(".")
             result = client.register_child(parent, label, owner, expiry)
-            _done(as_json, "registered", prefix, tx=result.tx, how="registerChild")
+            _done(signing.as_json, "registered", prefix, tx=result.tx, how="registerChild")
             return
         if _bootstrap_admin(client) == client.address:
             result = client.bootstrap_allocate_prefix(prefix, owner, expiry)
-            _done(as_json, "registered", prefix, tx=result.tx, how="bootstrap allocation")
+            _done(signing.as_json, "registered", prefix, tx=result.tx, how="bootstrap allocation")
             return
         proposal = client.propose_top_level_prefix(prefix, owner, expiry)
-        if as_json:
+        if signing.as_json:
             echo_json(
                 {
                     "prefix": prefix,
@@ -104,19 +84,16 @@ def register_command(
 
 
 @app.command("vote")
+@signs
 def vote_command(
+    signing: Signing,
     proposal_id: int = typer.Argument(..., min=1, help="The proposal's id."),
     against: bool = typer.Option(False, "--against", help="Vote no."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Vote on a Consortium proposal (yes unless --against)."""
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+    with signing.client() as client:
         vote = client.vote(proposal_id, not against)
-        if as_json:
+        if signing.as_json:
             echo_json(
                 {
                     "proposal_id": proposal_id,
@@ -135,13 +112,10 @@ def vote_command(
 
 
 @app.command("show")
-def show_command(
-    prefix: str = typer.Argument(..., help="The prefix."),
-    node: Path | None = NODE_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
+@reads
+def show_command(reading: Reading, prefix: str = typer.Argument(..., help="The prefix.")) -> None:
     """Show a prefix as the chain stores it: owner, status, expiry, service record."""
-    with one_line_errors(), open_client(node) as client:
+    with reading.client() as client:
         info = client.prefix(prefix)
     if not info.registered:
         raise fail(f"prefix {prefix} is not registered")
@@ -157,7 +131,7 @@ def show_command(
         "service_chain_id": info.service_chain_id,
         "service_registry": info.service_registry,
     }
-    if as_json:
+    if reading.as_json:
         echo_json(document)
         return
     from rich.table import Table
@@ -174,94 +148,84 @@ def show_command(
 
 
 @app.command("transfer")
+@signs
 def transfer_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix."),
     new_owner: str | None = typer.Argument(None, help="The account that may then accept it."),
     cancel: bool = typer.Option(False, "--cancel", help="Cancel a pending transfer instead."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Offer a prefix to a new owner (who accepts it with idfuse prefix accept), or --cancel."""
     if (new_owner is None) != cancel:
         raise fail("give NEW_OWNER, or --cancel to withdraw a pending transfer")
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
-        if cancel:
+    with signing.client() as client:
+        if new_owner is None:  # --cancel, as checked above
             result = client.cancel_transfer(prefix)
-            _done(as_json, "cancelled the transfer of", prefix, tx=result.tx)
+            _done(signing.as_json, "cancelled the transfer of", prefix, tx=result.tx)
         else:
             result = client.transfer_prefix(prefix, new_owner)
-            _done(as_json, f"offered to {new_owner}:", prefix, tx=result.tx)
+            _done(signing.as_json, f"offered to {new_owner}:", prefix, tx=result.tx)
 
 
 @app.command("accept")
+@signs
 def accept_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix transferred to the signing account."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Accept a prefix transferred to the signing account (its operators are cleared)."""
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+    with signing.client() as client:
         result = client.accept_prefix(prefix)
-        _done(as_json, "accepted", prefix, tx=result.tx)
+        _done(signing.as_json, "accepted", prefix, tx=result.tx)
 
 
 @app.command("operator")
+@signs
 def operator_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix."),
     operator: str = typer.Argument(..., help="The operator's address."),
     remove: bool = typer.Option(False, "--remove", help="Revoke the operator instead."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Approve (or --remove) an operator, who may then write under the prefix."""
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+    with signing.client() as client:
         result = client.set_operator(prefix, operator, not remove)
-        _done(as_json, f"{'removed' if remove else 'approved'} operator {operator} of", prefix, tx=result.tx)
+        _done(
+            signing.as_json,
+            f"{'removed' if remove else 'approved'} operator {operator} of",
+            prefix,
+            tx=result.tx,
+        )
 
 
 @app.command("service")
+@signs
 def service_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix."),
     resolvers: list[str] = typer.Option([], "--resolver", help="A resolver URL (repeatable)."),  # noqa: B008
     chain_id: int = typer.Option(0, "--chain-id", min=0, help="Chain id of another chain serving it."),
     registry: str | None = typer.Option(None, "--registry", help="That chain's IdentifierRegistry."),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Set a prefix's service record: the resolvers that serve it (and another chain, if any)."""
-    with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+    with signing.client() as client:
         result = client.set_service(prefix, resolvers, chain_id, registry)
-        _done(as_json, "set the service record of", prefix, tx=result.tx)
+        _done(signing.as_json, "set the service record of", prefix, tx=result.tx)
 
 
 def _status_command(status: str, verb: str) -> Any:
+    @signs
     def command(
+        signing: Signing,
         prefix: str = typer.Argument(..., help="The prefix."),
-        node: Path | None = NODE_OPTION,
-        account: str | None = ACCOUNT_OPTION,
-        password_file: Path | None = PASSWORD_FILE_OPTION,
-        key_env: str | None = KEY_ENV_OPTION,
-        as_json: bool = JSON_OPTION,
     ) -> None:
-        with one_line_errors(), _writer(node, account, password_file, key_env) as client:
+        with signing.client() as client:
             if "." in prefix:
                 result = client.set_status(prefix, status)
-                _done(as_json, verb, prefix, tx=result.tx)
+                _done(signing.as_json, verb, prefix, tx=result.tx)
                 return
             proposal = client.propose_prefix_status(prefix, status)
-            if as_json:
+            if signing.as_json:
                 echo_json(
                     {
                         "prefix": prefix,

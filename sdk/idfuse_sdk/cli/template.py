@@ -7,24 +7,11 @@ format; string by default), ``min=N`` and ``max=N`` (its length in bytes), e.g.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
-from idfuse_sdk.cli.common import (
-    ACCOUNT_OPTION,
-    JSON_OPTION,
-    KEY_ENV_OPTION,
-    NODE_OPTION,
-    PASSWORD_FILE_OPTION,
-    echo_json,
-    fail,
-    one_line_errors,
-    open_client,
-    signer,
-    tx_line,
-)
+from idfuse_sdk.cli.common import Reading, Signing, echo_json, fail, one_line_errors, reads, signs, tx_line
 
 __all__ = ["parse_field", "register"]
 
@@ -58,24 +45,21 @@ def parse_field(text: str) -> Any:
 
 
 @app.command("set")
+@signs
 def set_command(
+    signing: Signing,
     prefix: str = typer.Argument(..., help="The prefix the template belongs to."),
     name: str = typer.Argument(..., help="The template's name."),
     version: int = typer.Argument(..., min=1, help="Its version (templates are immutable)."),
     fields: list[str] = typer.Option(  # noqa: B008
         ..., "--field", help="TYPE[:required][:hex|base64][:min=N][:max=N] (repeatable)."
     ),
-    node: Path | None = NODE_OPTION,
-    account: str | None = ACCOUNT_OPTION,
-    password_file: Path | None = PASSWORD_FILE_OPTION,
-    key_env: str | None = KEY_ENV_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Register template NAME VERSION under PREFIX (by the prefix's owner or an operator)."""
     parsed = [parse_field(item) for item in fields]
-    with one_line_errors(), open_client(node, signer(node, account, password_file, key_env)) as client:
+    with signing.client() as client:
         result = client.register_template(prefix, name, version, parsed)
-    if as_json:
+    if signing.as_json:
         echo_json(
             {
                 "prefix": prefix,
@@ -92,12 +76,12 @@ def set_command(
 
 
 @app.command("show")
+@reads
 def show_command(
+    reading: Reading,
     prefix: str = typer.Argument(..., help="The prefix the template belongs to."),
     name: str = typer.Argument(..., help="The template's name."),
     version: int = typer.Argument(..., min=1, help="Its version."),
-    node: Path | None = NODE_OPTION,
-    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show a template's fields as the chain stores them."""
     from eth_utils.address import to_checksum_address
@@ -109,7 +93,7 @@ def show_command(
     from idfuse_sdk.identifiers import prefix_node
     from idfuse_sdk.types import ValueFormat
 
-    with one_line_errors(), open_client(node) as client:
+    with reading.client() as client:
         identifier = bytes(template_id(prefix_node(prefix), name, version))
         registry = client.web3.eth.contract(
             address=to_checksum_address(client.contracts["IdentifierRegistry"]),
@@ -135,7 +119,7 @@ def show_command(
         }
         for item in fields
     ]
-    if as_json:
+    if reading.as_json:
         echo_json(
             {"prefix": prefix, "name": name, "version": version, "template_id": identifier, "fields": rows}
         )
