@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from idfuse_sdk.cli.common import echo_json, fail, one_line_errors
+from idfuse_sdk.cli.common import JSON_OPTION, echo_json, fail, one_line_errors
 from idfuse_sdk.nodefinder import default_accounts_dir
 
 __all__ = ["find_keystore", "list_keystores", "register"]
@@ -93,7 +93,7 @@ def _address_of(key: str | bytes) -> str:
 def new_command(
     directory: Path | None = DIR_OPTION,
     password_file: Path | None = PASSWORD_FILE_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a fresh account, encrypted with a password, in the accounts directory."""
     target = directory or default_accounts_dir()
@@ -109,7 +109,7 @@ def import_command(
     key_env: str | None = typer.Option(
         None, "--key-env", help="Read the private key from this environment variable (else from stdin)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Encrypt an existing private key (stdin or --key-env; never an argument) into a keystore."""
     import os
@@ -134,7 +134,7 @@ def import_command(
 @app.command("list")
 def list_command(
     directory: Path | None = DIR_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List the accounts (addresses and keystore files) in the accounts directory."""
     target = directory or default_accounts_dir()

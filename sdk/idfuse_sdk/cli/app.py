@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from idfuse_sdk import __version__
+from idfuse_sdk.cli.common import JSON_OPTION, echo_json
 
 app = typer.Typer(
     name="idfuse",
@@ -31,24 +32,17 @@ def root(
 
 
 @app.command("contracts")
-def contracts_command(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
-) -> None:
+def contracts_command(as_json: bool = JSON_OPTION) -> None:
     """List the registry contracts this SDK ships, with their compiler and source digest."""
     from idfuse_sdk.contracts.artifacts import load_all
 
     found = load_all()
     if as_json:
-        import json
-
-        typer.echo(
-            json.dumps(
-                {
-                    name: {"compiler": artifact.compiler, "sourceDigest": artifact.source_digest}
-                    for name, artifact in found.items()
-                },
-                indent=2,
-            )
+        echo_json(
+            {
+                name: {"compiler": artifact.compiler, "sourceDigest": artifact.source_digest}
+                for name, artifact in found.items()
+            }
         )
         return
     for name, artifact in found.items():
