@@ -9,9 +9,12 @@ so that the CLI does not import the resolver (FastAPI) to show its help; a test 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, Final, ParamSpec
 
 import typer
+
+from idfuse_sdk.cli.common import with_options
 
 if TYPE_CHECKING:
     from idfuse_node.resolver.settings import ResolverSettings
@@ -22,8 +25,11 @@ __all__ = [
     "RATE_LIMIT_OPTION",
     "TRUSTED_PROXY_OPTION",
     "limit_settings",
+    "limited",
     "parse_rate_limit",
 ]
+
+P = ParamSpec("P")
 
 DEFAULT_RATE_LIMIT: Final = "1000:2000"
 DEFAULT_MAX_BODY_BYTES: Final = 65536
@@ -100,3 +106,17 @@ def limit_settings(
         max_connections=max_connections or None,
         trusted_proxies=frozenset(proxies),
     )
+
+
+_LIMIT_OPTIONS: Final = (
+    ("rate_limit", str, RATE_LIMIT_OPTION),
+    ("max_body_bytes", int, MAX_BODY_OPTION),
+    ("max_connections", int, MAX_CONNECTIONS_OPTION),
+    ("trusted_proxy", list[str] | None, TRUSTED_PROXY_OPTION),
+)
+
+
+def limited(command: Callable[Concatenate[ResolverSettings, P], None]) -> Callable[..., None]:
+    """``command(settings, ...)`` as a typer command that also takes the limit options (after
+    its own parameters) and hands it their :func:`limit_settings`, checked before it runs."""
+    return with_options(command, limit_settings, _LIMIT_OPTIONS)

@@ -23,13 +23,7 @@ from idfuse_node.cli.common import (
     fail,
     stop_on_signal,
 )
-from idfuse_node.cli.limits import (
-    MAX_BODY_OPTION,
-    MAX_CONNECTIONS_OPTION,
-    RATE_LIMIT_OPTION,
-    TRUSTED_PROXY_OPTION,
-    limit_settings,
-)
+from idfuse_node.cli.limits import limited
 from idfuse_node.datadir import DataDir, default_data_dir
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
@@ -58,7 +52,9 @@ DATA_DIR_OPTION = typer.Option(
 
 
 @app.command("start")
+@limited
 def start_command(
+    settings: ResolverSettings,
     data_dir: Path | None = DATA_DIR_OPTION,
     rpc_port: int = typer.Option(8545, "--rpc-port", min=0, max=65535, help="JSON-RPC port (0: any free)."),
     resolver_port: int = typer.Option(
@@ -66,13 +62,8 @@ def start_command(
     ),
     chain_id: int = START_CHAIN_ID_OPTION,
     block_period: float | None = BLOCK_PERIOD_OPTION,
-    rate_limit: str = RATE_LIMIT_OPTION,
-    max_body_bytes: int = MAX_BODY_OPTION,
-    max_connections: int = MAX_CONNECTIONS_OPTION,
-    trusted_proxy: list[str] | None = TRUSTED_PROXY_OPTION,
 ) -> None:
     """Run the ledger, the indexer and the resolver of DIR on 127.0.0.1 until SIGTERM or Ctrl-C."""
-    settings = limit_settings(rate_limit, max_body_bytes, max_connections, trusted_proxy)
     configure_logging()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per indexer request
     stop = stop_on_signal(log)

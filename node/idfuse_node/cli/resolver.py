@@ -15,13 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
-from idfuse_node.cli.limits import (
-    MAX_BODY_OPTION,
-    MAX_CONNECTIONS_OPTION,
-    RATE_LIMIT_OPTION,
-    TRUSTED_PROXY_OPTION,
-    limit_settings,
-)
+from idfuse_node.cli.limits import limited
 from idfuse_node.datadir import DataDir, update_endpoints
 from idfuse_node.exceptions import IdfuseNodeError
 
@@ -33,17 +27,14 @@ __all__ = ["register", "serve_command"]
 log = logging.getLogger("idfuse.resolver")
 
 
+@limited
 def serve_command(
+    settings: ResolverSettings,
     data_dir: Path = typer.Option(..., "--data-dir", help="The node's data directory."),  # noqa: B008
     host: str = typer.Option("127.0.0.1", "--host", help="Address the resolver binds."),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="Port (0: any free port)."),
-    rate_limit: str = RATE_LIMIT_OPTION,
-    max_body_bytes: int = MAX_BODY_OPTION,
-    max_connections: int = MAX_CONNECTIONS_OPTION,
-    trusted_proxy: list[str] | None = TRUSTED_PROXY_OPTION,
 ) -> None:
     """Serve DIR/index: the Handle REST API, /v1, /health and /metrics, until SIGTERM or Ctrl-C."""
-    settings = limit_settings(rate_limit, max_body_bytes, max_connections, trusted_proxy)
     configure_logging()
     stop = stop_on_signal(log)
     directory = DataDir(data_dir)
