@@ -49,3 +49,15 @@ def test_a_missing_accounts_directory_lists_nothing(tmp_path: Path) -> None:
     result = run_idfuse("account", "list", "--dir", str(tmp_path / "none"), "--json")
     assert result.returncode == 0
     assert result.stdout.strip() == "[]"
+
+
+def test_a_value_the_registry_refuses_is_named_before_the_node(tmp_path: Path) -> None:
+    result = run_idfuse("id", "create", "88/x", "--value", "0:URL=x", "--node", str(tmp_path))
+    _one_line_error(result, "value index must be 1-4294967295, got 0")
+
+
+def test_a_template_the_registry_refuses_is_named_before_the_node(tmp_path: Path) -> None:
+    result = run_idfuse(
+        "template", "set", "88", "t", "1", "--field", "URL:min=5:max=2", "--node", str(tmp_path)
+    )
+    _one_line_error(result, "min_length <= max_length <= 8192, got 5 and 2")

@@ -33,9 +33,10 @@ def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]
     """:class:`~idfuse_sdk.encoding.HandleValue` objects from ``[INDEX:]TYPE=VALUE`` texts;
     indexes not given are assigned 1, 2, ... skipping those given.
 
-    :raises typer.Exit: a malformed item or a repeated index (after printing one line).
+    :raises typer.Exit: a malformed item, a repeated index or a value the registry refuses
+        (after printing one line).
     """
-    from idfuse_sdk.encoding import HandleValue, parse_format, value_data
+    from idfuse_sdk.encoding import HandleValue, parse_format, sort_values, value_data
     from idfuse_sdk.types import ValueFormat
 
     parsed: list[tuple[int | None, str, ValueFormat, str]] = []
@@ -63,7 +64,7 @@ def parse_values(items: list[str], *, index_required: bool = False) -> list[Any]
                 values.append(HandleValue.text(position, kind, data))
             else:
                 values.append(HandleValue(position, kind, value_data(data, fmt, f"--value {kind}"), fmt))
-    return sorted(values, key=lambda value: value.index)
+        return sort_values(values)  # checked now, before a password prompt or a node
 
 
 def _template(text: str | None) -> tuple[str, int] | None:

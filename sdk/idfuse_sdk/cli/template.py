@@ -56,7 +56,11 @@ def set_command(
     ),
 ) -> None:
     """Register template NAME VERSION under PREFIX (by the prefix's owner or an operator)."""
+    from idfuse_sdk.encoding import validate_template
+
     parsed = [parse_field(item) for item in fields]
+    with one_line_errors():  # before a password prompt or a node
+        validate_template(name, version, parsed)
     with signing.client() as client:
         result = client.register_template(prefix, name, version, parsed)
     if signing.as_json:
