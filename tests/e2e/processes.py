@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,7 @@ class IdfuseProcess:
             except (FileNotFoundError, json.JSONDecodeError):
                 pass
             time.sleep(0.05)
+        self.kill()  # no leftover when the test fails here
         pytest.fail(f"no endpoints.json within {STARTUP_TIMEOUT}s: {self.output()}")
 
     def output(self) -> str:
@@ -151,3 +152,33 @@ class IdfuseProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=30)
+
+
+class NodeProcess(IdfuseProcess):
+    """``idfuse node start`` on ``data_dir`` with ports the system picks, a block every
+    ``block_period`` seconds (the node's default when None) and ``extra`` options; its output
+    goes beside ``data_dir`` as ``name.out`` and ``name.err``."""
+
+    def __init__(
+        self, data_dir: Path, *extra: str, name: str = "node", block_period: str | None = "0.05"
+    ) -> None:
+        args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
+        if block_period is not None:
+            args += ["--block-period", block_period]
+        super().__init__([*args, *extra], data_dir / "endpoints.json", data_dir.parent, name)
+        self.data_dir = data_dir
+
+    def wait_serving(self) -> dict[str, Any]:
+        """``endpoints.json`` once the node serves its resolver too."""
+        return self.wait_ready("resolver_url")
+
+
+@contextlib.contextmanager
+def running_node(data_dir: Path, *extra: str, block_period: str | None = "0.05") -> Iterator[NodeProcess]:
+    """A :class:`NodeProcess` that serves, killed on the way out."""
+    node = NodeProcess(data_dir, *extra, block_period=block_period)
+    try:
+        node.wait_serving()
+        yield node
+    finally:
+        node.kill()

@@ -18,7 +18,7 @@ import pytest
 from idfuse_sdk.client import IdfuseClient
 from idfuse_sdk.contracts.abi import decode_log, event_topic
 from idfuse_sdk.identifiers import prefix_node
-from tests.e2e.processes import IdfuseProcess, idfuse_exe, start
+from tests.e2e.processes import idfuse_exe, running_node, start
 from tests.e2e.test_user_cli import idfuse, ok, one_line_error, wait_resolved
 
 with warnings.catch_warnings():
@@ -33,13 +33,8 @@ RECORDS = 10_000
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running fusion node where the development account owns ``88``, ``88.100`` and
     ``88.100.1``, registered through the CLI."""
-    data_dir = tmp_path_factory.mktemp("batch-cli") / "node"
-    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
-    process = IdfuseProcess(
-        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
-    )
-    try:
-        process.wait_ready("resolver_url")
+    with running_node(tmp_path_factory.mktemp("batch-cli") / "node") as process:
+        data_dir = process.data_dir
         dev = json.loads((data_dir / "endpoints.json").read_text())["dev_account"]["address"]
         validator = ["--account", str(data_dir / "validator.keystore.json")]
         validator += ["--password-file", str(data_dir / "validator.password")]
@@ -47,8 +42,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         ok("prefix", "register", "88.100", "--node", str(data_dir))
         ok("prefix", "register", PREFIX, "--node", str(data_dir))
         yield data_dir
-    finally:
-        process.kill()
 
 
 def csv_file(path: Path, tag: str, count: int) -> Path:

@@ -4,20 +4,18 @@ decoded reverts, and keys that are never printed."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from idfuse_sdk.client import IdfuseClient
-from tests.e2e.processes import IdfuseProcess, run_idfuse
+from tests.e2e.processes import run_idfuse, running_node
+from tests.lying_resolver import lying_resolver
 
 RESOLVE_TIMEOUT = 60.0
 HANDLE = "88.100.1/PN-0001"
@@ -74,18 +72,8 @@ def values_by_type(answer: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running fusion node's data directory."""
-    data_dir = tmp_path_factory.mktemp("user-cli") / "node"
-    process = IdfuseProcess(
-        ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"],
-        data_dir / "endpoints.json",
-        data_dir.parent,
-        "node",
-    )
-    try:
-        process.wait_ready("resolver_url")
-        yield data_dir
-    finally:
-        process.kill()
+    with running_node(tmp_path_factory.mktemp("user-cli") / "node", block_period=None) as process:
+        yield process.data_dir
 
 
 @pytest.fixture(scope="module")
@@ -373,42 +361,12 @@ def test_account_import_never_echoes_the_key(tmp_path: Path) -> None:
     assert json.loads(ok("account", "list", "--dir", str(accounts), "--json"))[0]["address"] == address
 
 
-class _LyingResolver(http.server.ThreadingHTTPServer):
-    """Passes every request to ``upstream`` but claims another owner for every prefix."""
-
-    def __init__(self, upstream: str, owner: str) -> None:
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                answer = httpx.get(upstream + self.path, timeout=10)
-                body = answer.content
-                if self.path.startswith("/v1/prefixes/") and answer.status_code == 200:
-                    record = answer.json()
-                    record["prefix"]["owner"] = outer.owner
-                    body = json.dumps(record).encode()
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.owner = owner
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
 def test_verify_exits_1_and_names_what_differs(enterprise_prefixes: Path, tmp_path: Path) -> None:
     endpoints = json.loads((enterprise_prefixes / "endpoints.json").read_text())
     liar = "0x" + "11" * 20
-    server = _LyingResolver(endpoints["resolver_url"], liar)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with lying_resolver(endpoints["resolver_url"], liar) as url:
         lying = tmp_path / "endpoints.json"
-        lying.write_text(json.dumps({**endpoints, "resolver_url": f"http://127.0.0.1:{server.server_port}"}))
+        lying.write_text(json.dumps({**endpoints, "resolver_url": url}))
         result = idfuse("verify", "88.100", "--node", str(lying), "--json")
         assert result.returncode == 1
         report = json.loads(result.stdout)
@@ -420,7 +378,3 @@ def test_verify_exits_1_and_names_what_differs(enterprise_prefixes: Path, tmp_pa
         table = idfuse("verify", "88.100", "--node", str(lying))
         assert "88.100: NOT verified" in table.stdout
         assert one_line_error(table) == "error: 88.100 is not verified; differing: owner"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

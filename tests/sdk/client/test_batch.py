@@ -16,7 +16,7 @@ from idfuse_sdk.contracts.abi import decode_log, event_topic
 from idfuse_sdk.encoding import BatchRecord, HandleValue
 from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
 from idfuse_sdk.identifiers import prefix_node
-from tests.e2e.processes import IdfuseProcess
+from tests.e2e.processes import running_node
 
 RESOLVE_TIMEOUT = 60.0
 PREFIX = "77"
@@ -24,16 +24,8 @@ PREFIX = "77"
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("batch") / "node"
-    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
-    process = IdfuseProcess(
-        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
-    )
-    try:
-        process.wait_ready("resolver_url")
-        yield data_dir
-    finally:
-        process.kill()
+    with running_node(tmp_path_factory.mktemp("batch") / "node") as process:
+        yield process.data_dir
 
 
 @pytest.fixture(scope="module")
@@ -150,15 +142,17 @@ def test_jsonl_format_that_is_no_name_is_named(tmp_path, fmt):
     assert caught.value.line == 1
 
 
+class StopError(Exception):
+    """What :func:`interrupt` raises: the run stopped after its first chunk, as Ctrl-C would."""
+
+
+def interrupt(progress):
+    raise StopError
+
+
 def test_interrupted_run_resumes_without_duplicates(dev, tmp_path):
     source = tmp_path / "resume.csv"
     source.write_text("suffix,URL\n" + "".join(f"rs-{n},https://r/{n}\n" for n in range(3_000)))
-
-    class StopError(Exception):
-        pass
-
-    def interrupt(progress):
-        raise StopError
 
     with pytest.raises(StopError):
         bulk_register(dev, PREFIX, source, chunk_size=1_000, progress=interrupt)
@@ -213,12 +207,6 @@ def test_async_bulk_registration_resumes_the_sync_ones_journal(node, dev, tmp_pa
         for n in range(1_500)
     ]
     source.write_text("\n".join(lines) + "\n")
-
-    class StopError(Exception):
-        pass
-
-    def interrupt(progress):
-        raise StopError
 
     with pytest.raises(StopError):
         bulk_register(dev, PREFIX, source, chunk_size=500, progress=interrupt)

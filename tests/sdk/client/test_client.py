@@ -29,23 +29,15 @@ from idfuse_sdk.exceptions import (
 )
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import TOMBSTONE
-from tests.e2e.processes import IdfuseProcess
+from tests.e2e.processes import running_node
 
 RESOLVE_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("client") / "node"
-    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
-    process = IdfuseProcess(
-        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
-    )
-    try:
-        endpoints = process.wait_ready("resolver_url")
-        yield data_dir, endpoints
-    finally:
-        process.kill()
+    with running_node(tmp_path_factory.mktemp("client") / "node") as process:
+        yield process.data_dir, process.wait_serving()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from idfuse_sdk.exceptions import (
     UnknownChainError,
 )
 from idfuse_sdk.types import ZERO32
-from tests.e2e.processes import IdfuseProcess
+from tests.e2e.processes import NodeProcess
 from tests.sdk.client.test_client import dead_url, fund
 
 HOME_ID = 1337
@@ -31,15 +31,8 @@ SUB_ID = 4242
 RESOLVE_TIMEOUT = 30.0
 
 
-def start(data_dir, chain_id: int) -> IdfuseProcess:
-    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
-    process = IdfuseProcess(
-        [*args, "--chain-id", str(chain_id), "--block-period", "0.05"],
-        data_dir / "endpoints.json",
-        data_dir.parent,
-        f"node-{chain_id}",
-    )
-    return process
+def start(data_dir, chain_id: int) -> NodeProcess:
+    return NodeProcess(data_dir, "--chain-id", str(chain_id), name=f"node-{chain_id}")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +42,7 @@ def nodes(tmp_path_factory):
     home = start(root / "home", HOME_ID)
     sub = start(root / "sub", SUB_ID)
     try:
-        yield (root / "home", home.wait_ready("resolver_url")), (root / "sub", sub.wait_ready("resolver_url"))
+        yield (root / "home", home.wait_serving()), (root / "sub", sub.wait_serving())
     finally:
         home.kill()
         sub.kill()

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -23,20 +21,17 @@ from idfuse_sdk.client.verification import TrustAnchor, check_header
 from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_batch
 from idfuse_sdk.exceptions import ConnectionFailedError, TrustAnchorError
 from idfuse_sdk.identifiers import handle_key, prefix_node
-from idfuse_sdk.proofs import check_layout
 from idfuse_sdk.qbft import QbftExtraData, sign_commit_seal
-from tests.e2e.processes import IdfuseProcess
+from tests.e2e.processes import NodeProcess
+from tests.lying_resolver import lying_resolver
 from tests.sdk.client.test_client import dead_url
 
 CATCH_UP_TIMEOUT = 30.0
 
 
 def start_node(data_dir):
-    args = ["node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"]
-    process = IdfuseProcess(
-        [*args, "--block-period", "0.05"], data_dir / "endpoints.json", data_dir.parent, "node"
-    )
-    process.wait_ready("resolver_url")
+    process = NodeProcess(data_dir)
+    process.wait_serving()
     return process
 
 
@@ -94,10 +89,6 @@ def caught_up(client: IdfuseClient) -> None:
 
 def failed(report) -> dict[str, tuple[str, str]]:
     return {check.name: (check.expected, check.found) for check in report.differences}
-
-
-def test_the_layout_this_sdk_proves_is_the_artifacts(dev):
-    check_layout()
 
 
 def test_single_identifier_verifies_and_pins_the_genesis(dev):
@@ -172,47 +163,14 @@ def test_prefix_verifies(dev):
     assert report.check("parent").expected == "0x" + prefix_node("77").hex()
 
 
-class LyingResolver:
-    """An HTTP server in front of the real resolver that swaps a prefix's owner."""
-
-    def __init__(self, upstream: str, owner: str):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                answer = httpx.get(upstream + self.path)
-                body = answer.json()
-                if isinstance(body.get("prefix"), dict):
-                    body["prefix"]["owner"] = owner
-                data = json.dumps(body).encode()
-                self.send_response(answer.status_code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_resolver_lying_about_the_owner_is_caught(node, dev):
     stranger = EthAccount.create().address
-    liar = LyingResolver(dev.resolver_url, stranger)
-    try:
-        endpoints = json.loads((node.data_dir / "endpoints.json").read_text())
-        with IdfuseClient(
-            endpoints["rpc_url"], contracts=endpoints["contracts"], resolver_url=liar.url
-        ) as client:
-            report = client.verify_prefix("77.5")
-    finally:
-        liar.close()
+    endpoints = json.loads((node.data_dir / "endpoints.json").read_text())
+    with (
+        lying_resolver(dev.resolver_url, stranger) as liar,
+        IdfuseClient(endpoints["rpc_url"], contracts=endpoints["contracts"], resolver_url=liar) as client,
+    ):
+        report = client.verify_prefix("77.5")
     assert not report.verified
     assert failed(report) == {"owner": (dev.address.lower(), stranger)}
 
