@@ -3,15 +3,17 @@ node and the CLI printed, and the scan at the end of the session that finds one 
 
 What is scanned (all written to files, so nothing is held in memory or lost to a full pipe):
 
-* the stdout and stderr of every ``idfuse`` subprocess the e2e helpers run (:meth:`record` for
-  completed runs, :meth:`watch` for the files a long-running process writes to);
+* the stdout and stderr of every ``idfuse`` subprocess, all started through
+  ``tests/e2e/processes.py`` (:meth:`record` for completed runs, :meth:`watch` for the files a
+  long-running process writes to);
 * every log record emitted in-process while the suite runs, and the stdout, stderr and log text
   pytest captured for each test.
 
-Which keys: every key registered with :meth:`register_key` (the helpers register what they
-hand to a subprocess in the environment or on stdin), and every key in a keystore under the
-session's temporary directory that sits beside its password file (``X.keystore.json`` with
-``X.password``: node data directories' validator and dev accounts, CLI accounts). A key
+Which keys: every key registered with :meth:`register_key` (``processes.run`` and
+``processes.start`` register what they hand to a subprocess in the environment or on stdin),
+and every key in a keystore under the session's temporary directory that sits beside its
+password file (``X.keystore.json`` with ``X.password``: node data directories' validator and
+dev accounts, CLI accounts). A key
 matches as 64 hex digits in any case, so with or without ``0x``.
 
 :func:`pytest_sessionfinish` fails the session when a key was printed, and
