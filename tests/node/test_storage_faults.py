@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,10 +27,10 @@ from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.ledger.leveldb import LevelDB
 from idfuse_node.storage import check_tables
-from tests.e2e.processes import idfuse_exe, run_idfuse, start
+from tests.e2e.processes import run_idfuse
 from tests.node.indexer.chainfixture import running_chain
 from tests.node.indexer.indexing import CONTRACTS, chain_binding, dump, index_chain
-from tests.node.indexer.test_kill import _build
+from tests.node.indexer.test_kill import _build, index_until
 
 # LevelDB rewrites its info log (LOG, LOG.old) on every open attempt, and LOCK is empty.
 NOT_DATA = frozenset({"LOG", "LOG.old", "LOCK"})
@@ -253,24 +251,9 @@ def test_a_full_disk_stops_the_indexer_and_it_resumes_once_space_returns(tmp_pat
         checkpoint = IndexReader(scratch).checkpoint()
         assert checkpoint is not None
         assert checkpoint.number >= head
-        assert _index_until(data_dir, chain.url, checkpoint.number) >= checkpoint.number
+        assert (
+            index_until(data_dir, chain.url, checkpoint.number, tmp_path / "indexer.log", period=1.5)
+            >= checkpoint.number
+        )
         with LevelDBIndexStore(index) as store:
             assert dump(store) == dump(scratch)
-
-
-def _index_until(data_dir: Path, url: str, number: int) -> int:
-    """Run the indexer a few seconds at a time (SIGTERM) until it stops at ``number`` or later;
-    the block it stopped at. Its output goes beside ``data_dir`` (whose disk may be full)."""
-    log = data_dir.parent / "indexer.log"
-    stopped = -1
-    for _ in range(10):
-        process = start([idfuse_exe(), *_indexer(data_dir, url)], log, append=True)
-        time.sleep(1.5)  # the whole backfill takes under a second; if not, run again
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-        out = log.read_text()
-        assert process.returncode == 0, out[-2000:]
-        stopped = int(out.rsplit("indexer stopped at block ", 1)[1].split()[0])
-        if stopped >= number:
-            break
-    return stopped

@@ -55,6 +55,22 @@ def _start(data_dir: Path, url: str, log: Path) -> subprocess.Popen:
     return start(command, log, append=True)
 
 
+def index_until(data_dir: Path, url: str, number: int, log: Path, period: float) -> int:
+    """Run the indexer ``period`` seconds at a time, each run stopped with SIGTERM (exit 0), until
+    it stops at block ``number`` or later (20 runs at most); the block it last stopped at. Its
+    output is appended to ``log``."""
+    stopped = -1
+    for _ in range(20):
+        process = _start(data_dir, url, log)
+        time.sleep(period)  # the indexer says nothing when it has caught up: if not, run again
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-2000:]
+        stopped = int(log.read_text().rsplit("indexer stopped at block ", 1)[1].split()[0])
+        if stopped >= number:
+            break
+    return stopped
+
+
 def _wait_started(log: Path, runs: int, process: subprocess.Popen) -> None:
     """Until the ``runs``-th start line is in the log (the process has opened its index)."""
     deadline = time.monotonic() + 60
@@ -86,18 +102,7 @@ def test_kill_9_at_random_moments_then_finish_equals_from_scratch(tmp_path):
             interrupted.append(None if checkpoint is None else checkpoint.number)
         # The kills must have landed mid-backfill, or this test shows nothing about crashes.
         assert any(number is None or number < head for number in interrupted), (head, interrupted)
-        checkpoint = None
-        for _ in range(20):  # let it finish: run, stop cleanly with SIGTERM, look
-            process = _start(data_dir, chain.url, log)
-            time.sleep(4.0)
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(60) == 0, log.read_text()[-2000:]
-            with LevelDBIndexStore(data_dir / "index") as store:
-                checkpoint = IndexReader(store).checkpoint()
-            if checkpoint is not None and checkpoint.number >= head:
-                break
-        assert checkpoint is not None
-        assert checkpoint.number >= head, interrupted
+        assert index_until(data_dir, chain.url, head, log, period=4.0) >= head, interrupted
         scratch = MemoryIndexStore()
         index_chain(chain.url, scratch, chain_binding(chain))
         with LevelDBIndexStore(data_dir / "index") as store:
