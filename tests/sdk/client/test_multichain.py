@@ -314,8 +314,10 @@ def test_async_client_routes_reads_and_writes(nodes, setup):
                 "61.home/async-1", [HandleValue.text(1, "URL", "https://h")]
             )
             assert await client.on().commitment_of("61.home/async-1") == home_side.commitment
-            with pytest.raises(UnknownChainError):
-                await client.version_of("61.lost/x")
+            await client.register_child("61", "elsewhere")  # a record of its own, not another test's
+            await client.set_service("61.elsewhere", [], chain_id=998, registry=EthAccount.create().address)
+            with pytest.raises(UnknownChainError, match="names chain 998"):
+                await client.version_of("61.elsewhere/x")
             return created
 
     created = asyncio.run(scenario())
