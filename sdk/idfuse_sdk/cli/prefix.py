@@ -19,23 +19,6 @@ __all__ = ["register"]
 app = typer.Typer(name="prefix", help="Register and manage prefixes (88, 88.100, ...).", no_args_is_help=True)
 
 
-def _bootstrap_admin(client: Any) -> str | None:
-    """The Consortium's bootstrap admin (None once renounced, or unreadable)."""
-    from eth_utils.address import to_checksum_address
-    from web3.exceptions import Web3Exception
-
-    from idfuse_sdk.contracts.artifacts import load
-
-    consortium = client.web3.eth.contract(
-        address=to_checksum_address(client.contracts["Consortium"]), abi=load("Consortium").abi
-    )
-    try:
-        admin = str(consortium.functions.bootstrapAdmin().call())
-    except (Web3Exception, ValueError, OSError):
-        return None
-    return None if int(admin, 16) == 0 else to_checksum_address(admin)
-
-
 @app.command("register")
 @signs
 def register_command(
@@ -51,7 +34,7 @@ def register_command(
             result = client.register_child(parent, label, owner, expiry)
             _done(signing.as_json, "registered", prefix, tx=result.tx, how="registerChild")
             return
-        if _bootstrap_admin(client) == client.address:
+        if client.bootstrap_admin() == client.address:
             result = client.bootstrap_allocate_prefix(prefix, owner, expiry)
             _done(signing.as_json, "registered", prefix, tx=result.tx, how="bootstrap allocation")
             return

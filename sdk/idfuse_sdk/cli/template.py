@@ -88,31 +88,15 @@ def show_command(
     version: int = typer.Argument(..., min=1, help="Its version."),
 ) -> None:
     """Show a template's fields as the chain stores them."""
-    from eth_utils.address import to_checksum_address
-    from web3.exceptions import Web3Exception
-
-    from idfuse_sdk.contracts.artifacts import load
-    from idfuse_sdk.contracts.errors import revert_data, revert_error
-    from idfuse_sdk.encoding import TemplateField, template_id
+    from idfuse_sdk.encoding import template_id
     from idfuse_sdk.identifiers import prefix_node
     from idfuse_sdk.types import ValueFormat
 
     with reading.client() as client:
         identifier = bytes(template_id(prefix_node(prefix), name, version))
-        registry = client.web3.eth.contract(
-            address=to_checksum_address(client.contracts["IdentifierRegistry"]),
-            abi=load("IdentifierRegistry").abi,
-        )
-        try:
-            owner_node, raw_fields = registry.functions.template(identifier).call()
-        except Web3Exception as error:
-            data = revert_data(error)
-            if data is not None:
-                raise revert_error(data) from None
-            raise fail(f"cannot read the template: {' '.join(str(error).split())}") from None
-    if int.from_bytes(owner_node, "big") == 0 or not raw_fields:
+        fields = client.template(prefix, name, version)
+    if fields is None:
         raise fail(f"template {name} v{version} of {prefix} is not registered")
-    fields = [TemplateField.from_abi(item) for item in raw_fields]
     rows = [
         {
             "type": item.value_type,

@@ -197,6 +197,12 @@ class AsyncIdfuseClient(RoutingClient):
     async def prefix(self, prefix: str) -> PrefixInfo:
         return await self._run(self.flow_prefix(prefix))
 
+    async def template(self, prefix: str, name: str, version: int) -> tuple[TemplateField, ...] | None:
+        return await self._run(self.flow_template(prefix, name, version))
+
+    async def bootstrap_admin(self) -> str | None:
+        return await self._run(self.flow_bootstrap_admin())
+
     async def is_operator(self, prefix: str, operator: str | bytes) -> bool:
         return await self._run(self.flow_is_operator(prefix, operator))
 

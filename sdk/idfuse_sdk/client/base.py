@@ -531,6 +531,11 @@ class BaseIdfuseClient:
         )
         return PrefixResult(label, bytes(tx.event("PrefixRegistered").args["node"]), tx)
 
+    def flow_bootstrap_admin(self) -> Flow[str | None]:
+        """The Consortium's bootstrap admin (EIP-55), or None once it has been renounced."""
+        (admin,) = yield from self._call("Consortium", "bootstrapAdmin")
+        return None if int(admin, 16) == 0 else to_checksum_address(admin)
+
     def flow_bootstrap_add_member(self, account: str | bytes, organisation: str, role: str) -> Flow[TxResult]:
         """The bootstrap admin adds a member directly (development chains)."""
         return (
@@ -657,6 +662,15 @@ class BaseIdfuseClient:
             "IdentifierRegistry", "registerTemplate", node, name, version, [item.to_abi() for item in fields]
         )
         return TemplateResult(bytes(tx.event("TemplateRegistered").args["templateId"]), tx)
+
+    def flow_template(self, prefix: str, name: str, version: int) -> Flow[tuple[TemplateField, ...] | None]:
+        """The fields of template ``name`` version ``version`` of ``prefix`` as the chain stores
+        them, or None when it is not registered."""
+        identifier = template_id(prefix_node(prefix), name, version)
+        owner_node, fields = yield from self._call("IdentifierRegistry", "template", identifier)
+        if int.from_bytes(bytes(owner_node), "big") == 0 or not fields:
+            return None
+        return tuple(TemplateField.from_abi(item) for item in fields)
 
     @staticmethod
     def _template(prefix: str, template: bytes | tuple[str, int] | None) -> bytes:

@@ -354,6 +354,7 @@ class RoutingClient(AuditingClient):
     flow_prefix = _routed(AuditingClient.flow_prefix, _PREFIX)
     flow_is_operator = _routed(AuditingClient.flow_is_operator, _PREFIX)
     flow_register_template = _routed(AuditingClient.flow_register_template, _PREFIX)
+    flow_template = _routed(AuditingClient.flow_template, _PREFIX)
     flow_register_batch = _routed(AuditingClient.flow_register_batch, _PREFIX)
     flow_registered_keys = _routed(AuditingClient.flow_registered_keys, _PREFIX)
     flow_verify_prefix = _routed(AuditingClient.flow_verify_prefix, _PREFIX)

@@ -199,6 +199,12 @@ class IdfuseClient(RoutingClient):
     def prefix(self, prefix: str) -> PrefixInfo:
         return self._run(self.flow_prefix(prefix))
 
+    def template(self, prefix: str, name: str, version: int) -> tuple[TemplateField, ...] | None:
+        return self._run(self.flow_template(prefix, name, version))
+
+    def bootstrap_admin(self) -> str | None:
+        return self._run(self.flow_bootstrap_admin())
+
     def is_operator(self, prefix: str, operator: str | bytes) -> bool:
         return self._run(self.flow_is_operator(prefix, operator))
 

@@ -128,13 +128,16 @@ def prefixes(admin, dev):
     return third
 
 
-def test_identifier_lifecycle_and_resolution_with_fallback(node, dev, prefixes):
+def test_identifier_lifecycle_and_resolution_with_fallback(node, admin, dev, prefixes):
     info = dev.prefix("88.100.1")
     assert (info.owner, info.status, info.name) == (dev.address, "active", "88.100.1")
     assert info.parent == prefix_node("88.100")
     fields = [TemplateField("URL", required=True), TemplateField("EMAIL")]
+    assert dev.template("88.100.1", "part", 1) is None
     template = dev.register_template("88.100.1", "part", 1, fields)
     assert template.template_id == template_id(prefix_node("88.100.1"), "part", 1)
+    assert dev.template("88.100.1", "part", 1) == tuple(fields)
+    assert dev.bootstrap_admin() == admin.address != dev.address
 
     handle = "88.100.1/PN-0001"
     values = [HandleValue.text(1, "URL", "https://example.com/pn-1"), HandleValue.text(2, "EMAIL", "a@b.c")]
@@ -291,10 +294,12 @@ def test_governance_reports_execution_or_missing_votes(node, admin, dev, prefixe
         admin.vote(proposal.proposal_id, True)
 
 
-def test_async_client(node, dev, prefixes):
+def test_async_client(node, admin, dev, prefixes):
     async def scenario():
         async with AsyncIdfuseClient.from_endpoints(node[0], account=Account.dev_account(node[0])) as client:
             assert await client.connect() == node[1]["chain_id"]
+            assert await client.template("88.100.1", "absent", 9) is None
+            assert await client.bootstrap_admin() == admin.address
             child = await client.register_child("88.100", "2")
             assert child.node == prefix_node("88.100.2")
             created = await client.create_identifier(
