@@ -29,21 +29,24 @@ def processes() -> Iterator[list[IdfuseProcess]]:
 def _index_until(
     processes: list[IdfuseProcess], data_dir: Path, rpc_url: str, log_dir: Path, block: int
 ) -> None:
-    """Run `idfuse indexer` in spells until it stops at or beyond ``block``."""
+    """Run `idfuse indexer` until it says it caught up at ``block`` or beyond, then stop it."""
+    args = ["indexer", "--rpc", rpc_url, "--data-dir", str(data_dir)]
+    indexer = IdfuseProcess(args, data_dir / "endpoints.json", log_dir, "indexer")
+    processes.append(indexer)
     deadline = time.monotonic() + CATCH_UP_TIMEOUT
-    while time.monotonic() < deadline:
-        args = ["indexer", "--rpc", rpc_url, "--data-dir", str(data_dir)]
-        indexer = IdfuseProcess(args, data_dir / "endpoints.json", log_dir, f"indexer{len(processes)}")
-        processes.append(indexer)
-        time.sleep(2)
-        assert indexer.stop(signal.SIGTERM) == 0, indexer.output()
-        output = indexer.output()
-        assert "Traceback" not in output
-        stopped = [line for line in output.splitlines() if line.startswith("indexer stopped at block ")]
-        assert stopped, output
-        if int(stopped[-1].rsplit(" ", 1)[1]) >= block:
-            return
-    pytest.fail(f"the indexer did not reach block {block} within {CATCH_UP_TIMEOUT} s")
+    while not any(
+        int(line.rsplit(" ", 1)[1]) >= block
+        for line in indexer.output().splitlines()
+        if "caught up at block " in line
+    ):
+        assert time.monotonic() < deadline, f"the indexer did not reach block {block}: {indexer.output()}"
+        time.sleep(0.05)
+    assert indexer.stop(signal.SIGTERM) == 0, indexer.output()
+    output = indexer.output()
+    assert "Traceback" not in output
+    stopped = [line for line in output.splitlines() if line.startswith("indexer stopped at block ")]
+    assert stopped, output
+    assert int(stopped[-1].rsplit(" ", 1)[1]) >= block
 
 
 def test_ledger_indexer_resolver(tmp_path: Path, processes: list[IdfuseProcess]) -> None:

@@ -252,8 +252,7 @@ def test_a_full_disk_stops_the_indexer_and_it_resumes_once_space_returns(tmp_pat
         assert checkpoint is not None
         assert checkpoint.number >= head
         assert (
-            index_until(data_dir, chain.url, checkpoint.number, tmp_path / "indexer.log", period=1.5)
-            >= checkpoint.number
+            index_until(data_dir, chain.url, checkpoint.number, tmp_path / "indexer.log") >= checkpoint.number
         )
         with LevelDBIndexStore(index) as store:
             assert dump(store) == dump(scratch)

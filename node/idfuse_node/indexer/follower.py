@@ -420,6 +420,7 @@ class Indexer:
         """
         delay = idle
         self._stop = stop
+        caught_up = False
         while not stop.is_set():
             try:
                 result = self.sync_once()
@@ -431,7 +432,11 @@ class Indexer:
             delay = idle
             if result.blocks:
                 self._progress(result.head)
-            else:
+            at_head = result.checkpoint is not None and result.checkpoint.number >= result.head
+            if at_head and not caught_up:  # once per catching up, for operators and scripts
+                log.info("caught up at block %d", result.head)
+            caught_up = at_head
+            if not result.blocks:
                 stop.wait(idle)
 
 

@@ -55,20 +55,23 @@ def _start(data_dir: Path, url: str, log: Path) -> subprocess.Popen:
     return start(command, log, append=True)
 
 
-def index_until(data_dir: Path, url: str, number: int, log: Path, period: float) -> int:
-    """Run the indexer ``period`` seconds at a time, each run stopped with SIGTERM (exit 0), until
-    it stops at block ``number`` or later (20 runs at most); the block it last stopped at. Its
-    output is appended to ``log``."""
-    stopped = -1
-    for _ in range(20):
-        process = _start(data_dir, url, log)
-        time.sleep(period)  # the indexer says nothing when it has caught up: if not, run again
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, log.read_text()[-2000:]
-        stopped = int(log.read_text().rsplit("indexer stopped at block ", 1)[1].split()[0])
-        if stopped >= number:
+def index_until(data_dir: Path, url: str, number: int, log: Path) -> int:
+    """Run the indexer until it says it caught up at block ``number`` or later, stop it with
+    SIGTERM (exit 0) and return the block it stopped at. Its output is appended to ``log``."""
+    seen = log.read_text().count("caught up at block ") if log.exists() else 0
+    process = _start(data_dir, url, log)
+    deadline = time.monotonic() + 120
+    while True:
+        text = log.read_text()
+        lines = text.split("caught up at block ")[1 + seen :]
+        if any(int(line.split()[0]) >= number for line in lines):
             break
-    return stopped
+        assert process.poll() is None, text[-2000:]
+        assert time.monotonic() < deadline, f"the indexer did not catch up to block {number}"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0, log.read_text()[-2000:]
+    return int(log.read_text().rsplit("indexer stopped at block ", 1)[1].split()[0])
 
 
 def _wait_started(log: Path, runs: int, process: subprocess.Popen) -> None:
@@ -102,7 +105,7 @@ def test_kill_9_at_random_moments_then_finish_equals_from_scratch(tmp_path):
             interrupted.append(None if checkpoint is None else checkpoint.number)
         # The kills must have landed mid-backfill, or this test shows nothing about crashes.
         assert any(number is None or number < head for number in interrupted), (head, interrupted)
-        assert index_until(data_dir, chain.url, head, log, period=4.0) >= head, interrupted
+        assert index_until(data_dir, chain.url, head, log) >= head, interrupted
         scratch = MemoryIndexStore()
         index_chain(chain.url, scratch, chain_binding(chain))
         with LevelDBIndexStore(data_dir / "index") as store:
