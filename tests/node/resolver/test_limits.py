@@ -373,7 +373,7 @@ def test_rate_limit_option(text: str, parsed: tuple[float | None, int]) -> None:
 
 @pytest.mark.parametrize("text", ["", "fast", "0", "-1:5", "10:0", "10:x", "inf"])
 def test_rate_limit_option_refuses_nonsense(text: str) -> None:
-    with pytest.raises(typer.BadParameter):
+    with pytest.raises(typer.BadParameter, match=f"^--rate-limit {text!r}"):
         parse_rate_limit(text)
 
 
@@ -407,4 +407,4 @@ def test_idfuse_resolver_applies_its_limit_options(tmp_path: Path) -> None:
         process.kill()
     result = run_idfuse("resolver", "--data-dir", str(root), "--rate-limit", "fast")
     assert result.returncode == 2
-    assert "RATE[:BURST]" in result.stderr
+    assert "--rate-limit 'fast' is not RATE[:BURST]" in " ".join(result.stderr.split())
