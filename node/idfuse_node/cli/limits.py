@@ -77,7 +77,8 @@ def parse_rate_limit(text: str) -> tuple[float | None, int]:
         rate = float(rate_text)
         burst = int(burst_text) if burst_text else None
     except ValueError:
-        raise typer.BadParameter(f"--rate-limit {text!r} is not RATE[:BURST] (e.g. 1000:2000) or off") from None
+        message = f"--rate-limit {text!r} is not RATE[:BURST] (e.g. 1000:2000) or off"
+        raise typer.BadParameter(message) from None
     if not 0 < rate < float("inf") or (burst is not None and burst < 1):
         raise typer.BadParameter(f"--rate-limit {text!r}: RATE must be positive and finite, BURST at least 1")
     return rate, max(1, int(2 * rate)) if burst is None else burst
