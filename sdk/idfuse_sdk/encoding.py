@@ -263,7 +263,10 @@ def value_data(text: str, fmt: ValueFormat, title: str = "value") -> bytes:
         if fmt == ValueFormat.BASE64:
             return base64.b64decode(text, validate=True)
         if fmt == ValueFormat.HEX:
-            return bytes.fromhex(text.removeprefix("0x"))
+            digits = text.removeprefix("0x")
+            if digits and not (digits.isascii() and digits.isalnum()):  # fromhex skips whitespace
+                raise ValueError(digits)
+            return bytes.fromhex(digits)
     except (binascii.Error, ValueError):
         raise ValidationError(f"{title} is not valid {fmt.name.lower()}") from None
     return text.encode("utf-8", "surrogatepass")

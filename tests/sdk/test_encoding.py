@@ -24,6 +24,7 @@ from idfuse_sdk.encoding import (
     template_id,
     validate_template,
     validate_value_type,
+    value_data,
 )
 from idfuse_sdk.exceptions import EncodingError, ValidationError
 from idfuse_sdk.identifiers import handle_key, prefix_node
@@ -560,3 +561,10 @@ def test_generated_templates_are_valid_and_satisfiable(
 @given(handle_values())
 def test_generated_values_are_valid(value: HandleValue) -> None:
     assert value.validate() is value
+
+
+@pytest.mark.parametrize("text", ["00 11", "0x00 ff", "0011\n", "0x0g", "abc"])
+def test_hex_value_text_is_only_hex_digits(text: str) -> None:
+    with pytest.raises(ValidationError, match="is not valid hex"):
+        value_data(text, ValueFormat.HEX)
+    assert value_data("0x00ff", ValueFormat.HEX) == value_data("00FF", ValueFormat.HEX) == b"\x00\xff"
