@@ -1,19 +1,24 @@
-"""The JSON-RPC endpoint: an ASGI app with one route, ``POST /``, and :class:`RpcServer`,
-which serves it with uvicorn in a background thread (127.0.0.1 by default)."""
+"""The JSON-RPC endpoint: an ASGI app with ``POST /`` (the calls) and ``GET /openapi.json`` (its
+OpenAPI document), and :class:`RpcServer`, which serves it with uvicorn in a background thread
+(127.0.0.1 by default)."""
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from idfuse_node.rpc.context import RpcContext
-from idfuse_node.rpc.dispatch import MAX_BODY_BYTES, Dispatcher, error_body
+from idfuse_node.rpc.dispatch import MAX_BATCH, MAX_BODY_BYTES, Dispatcher, error_body
 from idfuse_node.rpc.errors import INVALID_REQUEST, RpcError
+from idfuse_node.rpc.methods import all_params
+from idfuse_node.rpc.openapi import OPENAPI_PATH, document
 from idfuse_node.serving import DEFAULT_HOST, ThreadedServer
 
 JSON: Final = "application/json"
@@ -32,6 +37,9 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 def make_app(context: RpcContext) -> Starlette:
     """The ASGI app serving ``context``."""
     dispatcher = Dispatcher(context)
+    spec = json.dumps(
+        document(dispatcher.methods, all_params(), version=context.client_version, max_batch=MAX_BATCH)
+    ).encode()
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -46,7 +54,21 @@ def make_app(context: RpcContext) -> Starlette:
             return Response(status_code=204)
         return Response(reply, media_type=JSON)
 
-    return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    async def openapi(request: Request) -> Response:
+        return Response(spec, media_type=JSON)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        """404 and 405 (another path or HTTP method) as a JSON-RPC error object, as every answer is."""
+        assert isinstance(error, HTTPException)
+        refusal = RpcError(INVALID_REQUEST, f"{error.detail}: JSON-RPC calls are POST /")
+        return Response(
+            error_body(refusal), status_code=error.status_code, headers=error.headers, media_type=JSON
+        )
+
+    return Starlette(
+        routes=[Route("/", endpoint, methods=["POST"]), Route(OPENAPI_PATH, openapi, methods=["GET"])],
+        exception_handlers={HTTPException: http_error},
+    )
 
 
 class RpcServer(ThreadedServer):

@@ -11,6 +11,7 @@ from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.format import format_block, format_header_block, q
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
+from idfuse_node.rpc.schema import BLOCK_NUMBER_OR_TAG, BOOLEAN, HASH32, Param
 
 
 def get_block_by_number(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
@@ -51,4 +52,12 @@ METHODS: dict[str, Handler] = {
     "eth_getBlockByHash": get_block_by_hash,
     "eth_getBlockTransactionCountByNumber": count_by_number,
     "eth_getBlockTransactionCountByHash": count_by_hash,
+}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "eth_getBlockByNumber": (Param("block", BLOCK_NUMBER_OR_TAG), Param("fullTransactions", BOOLEAN)),
+    "eth_getBlockByHash": (Param("blockHash", HASH32), Param("fullTransactions", BOOLEAN)),
+    "eth_getBlockTransactionCountByNumber": (Param("block", BLOCK_NUMBER_OR_TAG),),
+    "eth_getBlockTransactionCountByHash": (Param("blockHash", HASH32),),
 }

@@ -13,6 +13,7 @@ from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import invalid_params
 from idfuse_node.rpc.format import effective_gas_price, q
 from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.schema import BLOCK_NUMBER_OR_TAG, UINT63, Param
 
 PRIORITY_FEE: Final = 10**9
 """The tip eth_maxPriorityFeePerGas suggests (1 gwei): blocks are never full here, so any tip
@@ -135,4 +136,27 @@ METHODS: dict[str, Handler] = {
     "eth_gasPrice": gas_price,
     "eth_maxPriorityFeePerGas": max_priority_fee,
     "eth_feeHistory": fee_history,
+}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "web3_clientVersion": (),
+    "net_version": (),
+    "eth_chainId": (),
+    "eth_blockNumber": (),
+    "eth_syncing": (),
+    "eth_gasPrice": (),
+    "eth_maxPriorityFeePerGas": (),
+    "eth_feeHistory": (
+        Param(
+            "blockCount",
+            {"anyOf": [UINT63, {"type": "integer", "minimum": 1, "maximum": MAX_FEE_HISTORY_BLOCKS}]},
+        ),
+        Param("newestBlock", BLOCK_NUMBER_OR_TAG),
+        Param(
+            "rewardPercentiles",
+            {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 100}},
+            required=False,
+        ),
+    ),
 }

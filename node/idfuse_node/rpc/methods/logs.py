@@ -14,6 +14,7 @@ from idfuse_node.rpc.errors import invalid_params, limit_exceeded
 from idfuse_node.rpc.format import BlockLog
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
+from idfuse_node.rpc.schema import FILTER, Param
 
 MAX_BLOCK_RANGE: Final = 10_000
 MAX_TOPICS: Final = 4
@@ -125,3 +126,6 @@ def _capped(ctx: RpcContext, logs: list[dict[str, Any]], start: int, end: int) -
 
 
 METHODS: dict[str, Handler] = {"eth_getLogs": get_logs}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {"eth_getLogs": (Param("filter", FILTER),)}

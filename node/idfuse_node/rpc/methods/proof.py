@@ -15,6 +15,7 @@ from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import invalid_params
 from idfuse_node.rpc.format import h, q
 from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.schema import ADDRESS, BLOCK_REF, STORAGE_KEY, Param
 from idfuse_sdk.hashing import keccak
 
 MAX_STORAGE_KEYS: Final = 1024
@@ -62,3 +63,12 @@ def get_proof(ctx: RpcContext, params: Any) -> dict[str, Any]:
 
 
 METHODS: dict[str, Handler] = {"eth_getProof": get_proof}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "eth_getProof": (
+        Param("address", ADDRESS),
+        Param("storageKeys", {"type": "array", "items": STORAGE_KEY, "maxItems": MAX_STORAGE_KEYS}),
+        Param("block", BLOCK_REF),
+    )
+}

@@ -8,6 +8,7 @@ from idfuse_node.rpc import params as p
 from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.format import h
 from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.schema import BLOCK_NUMBER_OR_TAG, Param
 from idfuse_sdk.qbft import QbftExtraData
 
 
@@ -28,4 +29,10 @@ def get_pending_votes(ctx: RpcContext, params: Any) -> dict[str, bool]:
 METHODS: dict[str, Handler] = {
     "qbft_getValidatorsByBlockNumber": get_validators_by_block_number,
     "qbft_getPendingVotes": get_pending_votes,
+}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "qbft_getValidatorsByBlockNumber": (Param("block", BLOCK_NUMBER_OR_TAG),),
+    "qbft_getPendingVotes": (),
 }

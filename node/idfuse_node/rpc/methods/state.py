@@ -17,6 +17,7 @@ from idfuse_node.rpc.errors import EXECUTION_REVERTED, RpcError, invalid_params,
 from idfuse_node.rpc.format import h, q
 from idfuse_node.rpc.methods import Handler
 from idfuse_node.rpc.params import BlockRef
+from idfuse_node.rpc.schema import ADDRESS, BLOCK_REF, CALL_OBJECT, STORAGE_KEY, Param
 
 CALL_FIELDS: Final = (
     "from",
@@ -140,4 +141,18 @@ METHODS: dict[str, Handler] = {
     "eth_getStorageAt": get_storage_at,
     "eth_call": call,
     "eth_estimateGas": estimate_gas,
+}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "eth_getBalance": (Param("address", ADDRESS), Param("block", BLOCK_REF, required=False)),
+    "eth_getTransactionCount": (Param("address", ADDRESS), Param("block", BLOCK_REF, required=False)),
+    "eth_getCode": (Param("address", ADDRESS), Param("block", BLOCK_REF, required=False)),
+    "eth_getStorageAt": (
+        Param("address", ADDRESS),
+        Param("slot", STORAGE_KEY),
+        Param("block", BLOCK_REF, required=False),
+    ),
+    "eth_call": (Param("transaction", CALL_OBJECT), Param("block", BLOCK_REF, required=False)),
+    "eth_estimateGas": (Param("transaction", CALL_OBJECT), Param("block", BLOCK_REF, required=False)),
 }

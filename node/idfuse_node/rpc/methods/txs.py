@@ -11,6 +11,7 @@ from idfuse_node.rpc.context import RpcContext
 from idfuse_node.rpc.errors import server_error
 from idfuse_node.rpc.format import format_receipt, format_transaction, h
 from idfuse_node.rpc.methods import Handler
+from idfuse_node.rpc.schema import DATA, HASH32, Param
 
 
 def send_raw_transaction(ctx: RpcContext, params: Any) -> str:
@@ -46,4 +47,11 @@ METHODS: dict[str, Handler] = {
     "eth_sendRawTransaction": send_raw_transaction,
     "eth_getTransactionByHash": get_transaction_by_hash,
     "eth_getTransactionReceipt": get_transaction_receipt,
+}
+
+
+PARAMS: dict[str, tuple[Param, ...]] = {
+    "eth_sendRawTransaction": (Param("transaction", DATA),),
+    "eth_getTransactionByHash": (Param("transactionHash", HASH32),),
+    "eth_getTransactionReceipt": (Param("transactionHash", HASH32),),
 }
