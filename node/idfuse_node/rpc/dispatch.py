@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -33,6 +34,12 @@ MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 MAX_BATCH: Final = 1000
 _NO_ID: Final = object()
 logger = logging.getLogger(__name__)
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: NaN and Infinity are not JSON (Python would read them, and echo them
+    back in an ``id`` as JSON no client can parse)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -58,7 +65,7 @@ class Dispatcher:
                 RpcError(INVALID_REQUEST, f"request body is {len(body)} bytes, at most {MAX_BODY_BYTES}")
             )
         try:
-            request = json.loads(body)
+            request = json.loads(body, parse_constant=_no_constant)
         except (ValueError, RecursionError) as error:
             return error_body(RpcError(PARSE_ERROR, f"parse error: {error}"))
         if isinstance(request, list):
@@ -80,7 +87,9 @@ class Dispatcher:
         request_id = request.get("id", _NO_ID)
         reply_id = None if request_id is _NO_ID else request_id
         if reply_id is not None and (
-            isinstance(reply_id, bool) or not isinstance(reply_id, str | int | float)
+            isinstance(reply_id, bool)
+            or not isinstance(reply_id, str | int | float)
+            or (isinstance(reply_id, float) and not math.isfinite(reply_id))  # 1e400 reads as inf
         ):
             return _error(None, RpcError(INVALID_REQUEST, "id must be a string, a number or null"))
         if request.get("jsonrpc") != "2.0":

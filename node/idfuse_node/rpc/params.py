@@ -24,10 +24,18 @@ class BlockRef:
     hash: bytes | None = None
 
 
+HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+
+
 def _hex_digits(value: object, title: str) -> str:
+    """The digits after ``0x``: hex digits only (``int`` and ``bytes.fromhex`` would also take
+    ``_``, spaces and signs)."""
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
         raise invalid_params(f"{title} must be a 0x-prefixed hex string, got {value!r}")
-    return value[2:]
+    digits = value[2:]
+    if not HEX_DIGITS.issuperset(digits):
+        raise invalid_params(f"{title} must be hex digits after 0x, got {value!r}")
+    return digits
 
 
 def quantity(value: object, title: str, *, maximum: int = MAX_QUANTITY) -> int:

@@ -84,7 +84,7 @@ def test_unknown_method(chain):
         ("eth_getProof", ["0x" + "11" * 20, "0x00", "latest"], "storageKeys must be an array"),
         ("eth_feeHistory", ["0x0", "latest", []], "blockCount must be 1 to 1024"),
         ("eth_feeHistory", ["0x1", "latest", [50, 10]], "ascending"),
-        ("eth_sendRawTransaction", ["0xzz"], "hex bytes"),
+        ("eth_sendRawTransaction", ["0xzz"], "hex digits"),
     ],
 )
 def test_invalid_params(chain, method, params, message):

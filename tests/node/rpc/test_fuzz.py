@@ -40,7 +40,7 @@ SCALAR = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=False),
+    st.floats(allow_nan=False, allow_infinity=False),
     HEX,
     st.text(max_size=5),
 )
@@ -98,7 +98,7 @@ IDS = st.one_of(
     st.text(max_size=8),
     st.none(),
     st.booleans(),
-    st.floats(allow_nan=False),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
 )

@@ -45,6 +45,15 @@ DOCUMENT = document(all_methods(), all_params(), version=CLIENT_VERSION, max_bat
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
+def strict_json(content: bytes) -> object:
+    """``content`` parsed as JSON proper: NaN and Infinity, which Python reads, are refused."""
+
+    def refuse(name: str) -> object:
+        raise AssertionError(f"{name} in a response: not JSON")
+
+    return json.loads(content, parse_constant=refuse)
+
+
 def responses_of(body: object) -> list[dict]:
     """The response objects of a 200 answer (one, or one per call of a batch)."""
     return body if isinstance(body, list) else [body]  # type: ignore[list-item]
@@ -58,7 +67,7 @@ def test_rpc_conforms_and_changes_nothing(served, case):
     response = case.call(base_url=url)
     assert response.status_code < 500, response.text
     if response.status_code != 204:
-        body = json.loads(response.content)
+        body = strict_json(response.content)
         if response.status_code == 200:
             for reply in responses_of(body):
                 error = reply.get("error") if isinstance(reply, dict) else None
@@ -100,3 +109,49 @@ def test_another_path_or_http_method_is_answered_with_a_json_rpc_error(served):
         assert reply["error"]["code"] == -32600
         assert "POST /" in reply["error"]["message"]
     assert httpx.put(url).headers["allow"] == "POST"
+
+
+def post(url: str, content: bytes) -> httpx.Response:
+    return httpx.post(url, content=content, headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"jsonrpc": "2.0", "id": NaN, "method": "eth_chainId"}', -32700),
+        (b'{"jsonrpc": "2.0", "id": Infinity, "method": "eth_chainId"}', -32700),
+        (b'[{"jsonrpc": "2.0", "id": -Infinity, "method": "eth_chainId"}]', -32700),
+        (b'{"jsonrpc": "2.0", "id": 1e400, "method": "eth_chainId"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": -1e400, "method": "eth_chainId"}', -32600),
+    ],
+)
+def test_non_finite_ids_are_refused_not_echoed(served, body, code):
+    """Python's json reads NaN and Infinity (and 1e400 as inf); echoed in ``id``, they made a
+    response no JSON parser reads."""
+    _, _, url = served
+    response = post(url, body)
+    assert response.status_code == 200
+    reply = strict_json(response.content)
+    assert reply["id"] is None
+    assert reply["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("eth_getBlockByNumber", ["0x1_0", False]),
+        ("eth_getBlockByNumber", ["0x-1", False]),
+        ("eth_getBalance", ["0x" + "ab " * 19 + "ab", "latest"]),
+        ("eth_getBlockByHash", ["0x" + "ab" * 31 + " a", False]),
+        ("eth_getStorageAt", ["0x" + "00" * 20, "0x_1"]),
+        ("eth_sendRawTransaction", ["0xab cd"]),
+        ("eth_call", [{"to": "0x" + "00" * 20, "value": "0x+1"}]),
+    ],
+)
+def test_hex_parameters_take_hex_digits_only(served, method, params):
+    """``int(digits, 16)`` reads ``1_0`` as 16 and ``bytes.fromhex`` skips spaces: such values
+    were accepted though the document's patterns refuse them."""
+    _, _, url = served
+    reply = httpx.post(url, json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params}).json()
+    assert reply["error"]["code"] == -32602, reply
+    assert "hex digits" in reply["error"]["message"]
