@@ -87,6 +87,17 @@ def test_start_register_resolve_status_stop_resume(tmp_path: Path, processes: li
     readable = run_idfuse("node", "status", "--data-dir", str(data_dir))
     assert readable.returncode == 0
     assert "peers        0 (a single-validator node)" in readable.stdout
+    # Found as the client commands find their node: --node, $IDFUSE_NODE (a directory or its
+    # endpoints.json), over the default data directory.
+    elsewhere = {"IDFUSE_DATA_DIR": str(tmp_path / "no-node-here")}
+    for args, env in (
+        (("--node", str(data_dir)), elsewhere),
+        ((), {**elsewhere, "IDFUSE_NODE": str(data_dir)}),
+        ((), {**elsewhere, "IDFUSE_NODE": str(data_dir / "endpoints.json")}),
+    ):
+        found = run_idfuse("node", "status", *args, "--json", env=env)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["rpc_url"] == endpoints["rpc_url"]
 
     second = run_idfuse(
         "node", "start", "--data-dir", str(data_dir), "--rpc-port", "0", "--resolver-port", "0"

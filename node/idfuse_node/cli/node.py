@@ -24,9 +24,10 @@ from idfuse_node.cli.common import (
     stop_on_signal,
 )
 from idfuse_node.cli.limits import limited
-from idfuse_node.datadir import DataDir, default_data_dir
+from idfuse_node.datadir import ENDPOINTS_FILE, DataDir, default_data_dir
 from idfuse_node.exceptions import IdfuseNodeError
 from idfuse_sdk.exceptions import KeystoreError
+from idfuse_sdk.nodefinder import node_location
 
 if TYPE_CHECKING:
     from idfuse_node.resolver.settings import ResolverSettings
@@ -48,6 +49,17 @@ DATA_DIR_OPTION = typer.Option(
     "--data-dir",
     metavar="DIR",
     help="The node's data directory (default: $IDFUSE_DATA_DIR or ~/.local/share/idfuse/node).",
+)
+
+STATUS_DIR_OPTION = typer.Option(
+    None,
+    "--data-dir",
+    "--node",
+    metavar="DIR",
+    help=(
+        "The node's data directory, or its endpoints.json (default: $IDFUSE_NODE as the client "
+        "commands use it, else $IDFUSE_DATA_DIR or ~/.local/share/idfuse/node)."
+    ),
 )
 
 
@@ -123,13 +135,17 @@ def _run(
 
 @app.command("status")
 def status_command(
-    data_dir: Path | None = DATA_DIR_OPTION,
+    data_dir: Path | None = STATUS_DIR_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Ask the running node of DIR for its head, indexed block, lag, validators and counts."""
+    """Ask the running node of DIR for its head, indexed block, lag, validators and counts.
+
+    DIR is found as client commands find their node: --data-dir (or --node), else $IDFUSE_NODE.
+    """
     from idfuse_node.fusion import node_status
 
-    directory = DataDir(data_dir or default_data_dir())
+    location = node_location(data_dir)
+    directory = DataDir(location.parent if location.name == ENDPOINTS_FILE else location)
     try:
         status = node_status(directory)
     except IdfuseNodeError as error:
