@@ -326,19 +326,25 @@ class BaseIdfuseClient:
         signed = account.sign_transaction(fields)
         if on_signed is not None:
             on_signed(_hex(bytes(signed.hash)))
-        response = yield Rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
-        refusal = response.get("error") if isinstance(response, dict) else None
-        if refusal is not None:
-            self._next_nonce = None  # resynchronise with the node next time
-            code = refusal.get("code") if isinstance(refusal, dict) else None
-            raise TransactionRejectedError(
-                f"{name}: the node refused the transaction: {_rpc_message(refusal)}",
-                code=code if isinstance(code, int) else None,
-            )
-        sent = self._rpc_result(response, "eth_sendRawTransaction")
-        tx_hash = str(sent) if sent else _hex(bytes(signed.hash))
-        receipt = yield from self._wait_receipt(tx_hash, name)
-        return (yield from self._mined(receipt, tx_hash, name, call))
+        try:
+            response = yield Rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
+            refusal = response.get("error") if isinstance(response, dict) else None
+            if refusal is not None:
+                self._next_nonce = None  # resynchronise with the node next time
+                code = refusal.get("code") if isinstance(refusal, dict) else None
+                raise TransactionRejectedError(
+                    f"{name}: the node refused the transaction: {_rpc_message(refusal)}",
+                    code=code if isinstance(code, int) else None,
+                )
+            sent = self._rpc_result(response, "eth_sendRawTransaction")
+            tx_hash = str(sent) if sent else _hex(bytes(signed.hash))
+            receipt = yield from self._wait_receipt(tx_hash, name)
+            return (yield from self._mined(receipt, tx_hash, name, call))
+        except (ConnectionFailedError, TransactionTimeoutError):
+            # The transaction may be lost (a node that restarted forgets its pool): counting on
+            # from its nonce would leave every later one waiting behind the gap for good.
+            self._next_nonce = None
+            raise
 
     def _mined(
         self, receipt: dict[str, Any], tx_hash: str, name: str, call: dict[str, Any]

@@ -5,9 +5,14 @@ named exception, and the async client."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 from eth_account import Account as EthAccount
 from web3 import Web3
@@ -384,3 +389,56 @@ def test_a_client_without_an_account_only_reads(node, prefixes):
             reader.register_child("88", "5")
         assert reader.connect() == node[1]["chain_id"]
         assert len(reader.web3.eth.get_block("latest")["proofOfAuthorityData"]) > 32
+
+
+@contextlib.contextmanager
+def losing_proxy(upstream: str, lose: threading.Event) -> Iterator[str]:
+    """The URL of a JSON-RPC server passing requests to ``upstream``, except that while
+    ``lose`` is set it hangs up on the next ``eth_sendRawTransaction`` (and clears ``lose``)
+    without passing it on: a transaction lost as a node that restarts loses its pool."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if lose.is_set() and b'"eth_sendRawTransaction"' in body:
+                lose.clear()
+                self.close_connection = True
+                return
+            answer = httpx.post(upstream, content=body, headers={"Content-Type": "application/json"})
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_write_lost_on_the_way_does_not_hold_up_the_next(node, prefixes):
+    """The nonce of a write that failed for want of the node is not counted on: the next write
+    asks the node again. It used to take the nonce after the lost one and wait behind the gap
+    until its timeout, and every write after it too (found by tests/e2e/test_fusion_crash.py)."""
+    data_dir, endpoints = node
+    lose = threading.Event()
+    with losing_proxy(endpoints["rpc_url"], lose) as url:
+        account = Account.dev_account(data_dir)
+        with IdfuseClient(url, contracts=endpoints["contracts"], account=account, timeout=10) as client:
+            value = [HandleValue.text(1, "URL", "https://example.com/lost")]
+            lose.set()
+            with pytest.raises(ConnectionFailedError):
+                client.create_identifier("88.100.1/LOST-1", value)
+            assert not lose.is_set()
+            created = client.create_identifier("88.100.1/LOST-2", value)
+            assert created.version == 1
+            assert client.commitment_of("88.100.1/LOST-1") == bytes(32)  # never written
