@@ -17,7 +17,8 @@ from typing import Final
 import typer
 
 from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
-from idfuse_node.datadir import DataDir, read_endpoints
+from idfuse_node.cli.following import FollowOptions, following
+from idfuse_node.datadir import DataDir
 from idfuse_node.exceptions import IdfuseNodeError
 
 __all__ = ["register"]
@@ -39,37 +40,13 @@ HELP: Final = (
 DATA_DIR_OPTION = typer.Option(
     ..., "--data-dir", metavar="DIR", help="The node's data directory; the index goes to DIR/index."
 )
-ENDPOINTS_OPTION = typer.Option(
-    None,
-    "--endpoints",
-    metavar="FILE",
-    help="The endpoints file naming the registry contracts (default: DIR/endpoints.json).",
-)
 
 
+@following
 def indexer_command(
+    follow: FollowOptions,
     rpc: str = typer.Option(..., "--rpc", metavar="URL", help="The chain's JSON-RPC URL."),
     data_dir: Path = DATA_DIR_OPTION,
-    endpoints: Path | None = ENDPOINTS_OPTION,
-    start_block: int = typer.Option(
-        0, "--start-block", min=0, metavar="N", help="First block to index in a new index (the deployment's)."
-    ),
-    finality_depth: int = typer.Option(
-        12, "--finality-depth", min=0, metavar="N", help="Blocks below the head after which a block is final."
-    ),
-    ignore_finalized_tag: bool = typer.Option(
-        False,
-        "--ignore-finalized-tag",
-        help="Let only --finality-depth decide finality (for dev chains such as Hardhat, whose "
-        "'finalized' block is their head).",
-    ),
-    batch_blocks: int = typer.Option(
-        1_000,
-        "--batch-blocks",
-        min=1,
-        metavar="N",
-        help="Final blocks written to the index in one commit at most.",
-    ),
 ) -> None:
     """Index the chain at --rpc into DIR/index until SIGTERM or Ctrl-C."""
     configure_logging()
@@ -77,14 +54,7 @@ def indexer_command(
     stop = stop_on_signal(log)
     directory = DataDir(data_dir)
     try:
-        _run(
-            directory,
-            rpc,
-            endpoints or directory.endpoints,
-            (start_block, finality_depth, batch_blocks),
-            not ignore_finalized_tag,
-            stop,
-        )
+        _run(directory, rpc, follow, stop)
     except typer.Exit:
         raise
     except (IdfuseNodeError, OSError) as error:
@@ -94,36 +64,25 @@ def indexer_command(
         raise fail(f"unexpected {type(error).__name__}: {error}") from None
 
 
-def _run(
-    directory: DataDir,
-    rpc: str,
-    endpoints: Path,
-    options: tuple[int, int, int],
-    use_finalized_tag: bool,
-    stop: threading.Event,
-) -> None:
-    from idfuse_node.indexer.follower import INDEXED_CONTRACTS, Indexer
+def _run(directory: DataDir, rpc: str, follow: FollowOptions, stop: threading.Event) -> None:
+    from idfuse_node.indexer.follower import Indexer
     from idfuse_node.indexer.records import ChainBinding
     from idfuse_node.indexer.source import ChainSource
     from idfuse_node.indexer.store import LevelDBIndexStore
 
-    contracts = dict(read_endpoints(endpoints).get("contracts", {}))
-    missing = [name for name in INDEXED_CONTRACTS if name not in contracts]
-    if missing:
-        raise fail(f"{endpoints} names no address for {', '.join(missing)}")
+    contracts = follow.contracts(directory)
     directory.ensure()
     # the index first: a locked or damaged index is refused even while the chain is unreachable
-    with LevelDBIndexStore(directory.index_db) as store, ChainSource(rpc) as source:
+    with LevelDBIndexStore(directory.index_db) as store, ChainSource(rpc, interrupt=stop) as source:
         binding = ChainBinding(source.chain_id(), contracts)
-        start_block, finality_depth, batch_blocks = options
         indexer = Indexer(
             source,
             store,
             binding,
-            start_block=start_block,
-            finality_depth=finality_depth,
-            batch_blocks=batch_blocks,
-            use_finalized_tag=use_finalized_tag,
+            start_block=follow.start_block,
+            finality_depth=follow.finality_depth,
+            batch_blocks=follow.batch_blocks,
+            use_finalized_tag=follow.use_finalized_tag,
         )
         checkpoint = indexer.checkpoint()
         where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"

@@ -18,8 +18,8 @@ branch. A reorganisation that reaches a final block raises
 :class:`~idfuse_node.exceptions.IndexConsistencyError` (on a QBFT chain, an alarm).
 
 :meth:`Indexer.run` repeats passes until its stop event is set; when the endpoint stays down
-(the source gave up retrying) it logs, waits with capped backoff and tries again, while the
-index stays readable at its last checkpoint.
+(the source gave up retrying) it waits with capped backoff and tries again, while the index
+stays readable at its last checkpoint; the outage is logged once, by the source.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ DEFAULT_BATCH_BLOCKS: Final = 1_000
 MAX_PENDING_KEYS: Final = 500_000
 """A final-blocks write is committed early once it holds this many changed keys."""
 RANGE_EVENTS: Final = 5_000
-"""Events a fetched range should hold, at the density seen so far."""
+"""Events a fetched range should hold (a batch counts as its records), at the density seen so far."""
 FIRST_SPAN: Final = 8
 """Blocks in the first range (the density is unknown); ranges grow at most fourfold a step."""
 PROGRESS_SECONDS: Final = 5.0
@@ -146,9 +146,12 @@ class Indexer:
         self.blocks_indexed = 0
         self._progress_at = time.monotonic()
         self._progress_counts = (0, 0)
+        self.head: int | None = None
+        """The chain head the last pass saw (None before one has)."""
         self._stop: threading.Event | None = None
         self._names: dict[bytes, str] = {}  # prefix names by node, for the applier
         self._span = FIRST_SPAN
+        self._weight = 1.0  # events + batch records per registry log, in the last decoded range
         self._bind()
 
     def _bind(self) -> None:
@@ -196,7 +199,7 @@ class Indexer:
         rolled_back: int | None = None
         while True:
             try:
-                head = self.source.head_number()
+                head = self.head = self.source.head_number()
                 final = self.final_number(head)
                 checkpoint = self.checkpoint()
                 start = self.start_block if checkpoint is None else checkpoint.number + 1
@@ -230,7 +233,7 @@ class Indexer:
                     return
                 try:
                     answered = pending.result()
-                    self._learn_density(len(answered.headers), answered.logs.count())
+                    self._learn_density(len(answered.headers), round(answered.logs.count() * self._weight))
                     pending = self._fetch_next(fetcher, ranges)
                     fetched = self._decode(answered)
                 except _ChainMoved as moved:
@@ -291,6 +294,7 @@ class Indexer:
         by_block: dict[int, list[ev.RegistryEvent]] = defaultdict(list)
         batch_txs: list[bytes] = []
         decode = self.decoder.decode
+        records = 0
         for raw in logs:
             if raw.removed or hashes.get(raw.block_number) != raw.block_hash:
                 raise _ChainMoved(first)
@@ -300,6 +304,10 @@ class Indexer:
             by_block[raw.block_number].append(event)
             if isinstance(event, ev.BatchRegistered):
                 batch_txs.append(raw.tx_hash)
+                records += event.count
+        # a batch's log carries up to 20,000 records (and its calldata is fetched): ranges are
+        # sized by what is applied, not by logs, so a range of batches stays ~RANGE_EVENTS records
+        self._weight = (len(logs) + records) / len(logs) if logs else self._weight
         transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
         return _Fetched(first, answered.headers, by_block, transactions)
 
@@ -412,8 +420,8 @@ class Indexer:
     def run(self, stop: threading.Event, *, idle: float = IDLE_SECONDS) -> None:
         """Index until ``stop`` is set: a pass, then wait ``idle`` seconds when caught up.
 
-        Endpoint failures are logged and retried forever with capped backoff; a stop request
-        is honoured between commits.
+        Endpoint failures are retried forever with capped backoff (an outage logged once, by
+        the source); a stop request is honoured between commits.
 
         :raises IndexConsistencyError: The chain reorganised below a final block.
         :raises EventDecodeError: A registry log or batch does not decode.
@@ -425,7 +433,9 @@ class Indexer:
             try:
                 result = self.sync_once()
             except ChainSourceError as error:
-                log.warning("the chain endpoint failed: %s; retrying in %.1f s", error, delay)
+                # an outage was logged once by the source; anything else is logged each time
+                level = logging.DEBUG if self.source.unreachable_since is not None else logging.WARNING
+                log.log(level, "the chain endpoint failed: %s; retrying in %.1f s", error, delay)
                 stop.wait(delay)
                 delay = min(MAX_RETRY_SECONDS, max(delay * 2, 1.0))
                 continue

@@ -15,7 +15,9 @@ up to ``max_range``. :meth:`ChainSource.ranges` hands a follower ranges of the c
 Transient failures (connection refused or reset, timeouts, HTTP 5xx and 429, JSON-RPC -32603)
 are retried with bounded exponential backoff; after the last retry, and at once for any other
 JSON-RPC error or a malformed answer, :class:`~idfuse_node.exceptions.ChainSourceError` names
-the method and the cause. Every field of every answer is checked (hex quantities, 32-byte
+the method and the cause. An outage is logged once: its first failure as a warning (the time
+is kept in :attr:`ChainSource.unreachable_since`), the retries after it at debug level, the
+first answer after it at info level. Every field of every answer is checked (hex quantities, 32-byte
 hashes, 20-byte addresses) before it leaves this module.
 """
 
@@ -25,6 +27,7 @@ import functools
 import itertools
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -345,6 +348,7 @@ class ChainSource:
     :param max_range: Blocks one ``eth_getLogs`` asks for at most; also the starting range.
     :param batch_size: Calls one batch request carries at most.
     :param client: An :class:`httpx.Client` to use (the source then does not close it).
+    :param interrupt: Once set, a call waiting to retry gives up at once (a stop request).
     """
 
     def __init__(
@@ -359,6 +363,7 @@ class ChainSource:
         batch_size: int = DEFAULT_BATCH_SIZE,
         grow_after: int = DEFAULT_GROW_AFTER,
         client: httpx.Client | None = None,
+        interrupt: threading.Event | None = None,
     ) -> None:
         if retries < 0 or backoff < 0 or max_range < 1 or batch_size < 1 or grow_after < 1:
             raise ValueError("retries and backoff must be >= 0; max_range, batch_size, grow_after >= 1")
@@ -370,11 +375,14 @@ class ChainSource:
         self.batch_size = batch_size
         self.grow_after = grow_after
         self._owns_client = client is None
+        self._interrupt = interrupt if interrupt is not None else threading.Event()
         self._client = client if client is not None else httpx.Client(timeout=timeout)
         self._timeout = timeout
         self._ids = itertools.count(1)
         self._range = max_range
         self._streak = 0
+        self.unreachable_since: float | None = None
+        """When (``time.time()``) the endpoint last stopped answering; None while it answers."""
 
     # --- lifecycle
 
@@ -420,19 +428,48 @@ class ChainSource:
 
     def _with_retries(self, method: str, attempt: Any) -> Any:
         """Run ``attempt()`` until it does not raise :class:`_TransientError`, at most
-        ``retries + 1`` times, sleeping with exponential backoff in between."""
+        ``retries + 1`` times, sleeping with exponential backoff in between (giving up at once
+        when ``interrupt`` is set)."""
         for number in range(self.retries + 1):
             try:
-                return attempt()
+                result = attempt()
             except _TransientError as error:
-                if number == self.retries:
+                self._failed(method, error)
+                if number == self.retries or self._interrupt.is_set():
                     raise ChainSourceError(
-                        f"{method}: {error} (gave up after {self.retries + 1} attempts at {self.url})"
+                        f"{method}: {error} (gave up after {number + 1} attempts at {self.url})"
                     ) from None
                 delay = min(self.backoff * 2**number, self.max_backoff)
-                log.warning("%s failed (%s); retrying in %.2f s", method, error, delay)
-                time.sleep(delay)
+                log.debug("%s failed (%s); retrying in %.2f s", method, error, delay)
+                self._interrupt.wait(delay)
+            except (_RpcReplyError, _RangeRefusedError, ChainSourceError):
+                self._answered()  # not the answer wanted, but an answer
+                raise
+            else:
+                self._answered()
+                return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failed(self, method: str, error: _TransientError) -> None:
+        """Note a transient failure; the first of an outage is logged as a warning."""
+        if self.unreachable_since is None:
+            self.unreachable_since = time.time()
+            log.warning(
+                "the chain endpoint %s is unreachable (%s: %s); retrying until it answers",
+                self.url,
+                method,
+                error,
+            )
+
+    def _answered(self) -> None:
+        """Note an answer; the first after an outage is logged."""
+        if self.unreachable_since is not None:
+            log.info(
+                "the chain endpoint %s answers again after %.0f s",
+                self.url,
+                time.time() - self.unreachable_since,
+            )
+            self.unreachable_since = None
 
     @staticmethod
     def _result(method: str, reply: Any, request_id: int) -> Any:

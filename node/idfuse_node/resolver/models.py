@@ -258,6 +258,13 @@ class ChainModel(_Open):
     contracts: dict[str, str]
 
 
+class EndpointModel(_Open):
+    """Whether the chain endpoint the index follows (a replica's) answers, and since when not."""
+
+    reachable: bool
+    unreachable_since: str | None
+
+
 class CheckpointResponse(_Open):
     """The indexed block, the chain the index follows, and how far behind the head it is."""
 
@@ -266,8 +273,10 @@ class CheckpointResponse(_Open):
     head: int | None
     lag: int | None
     counts: dict[str, int]
+    endpoint: EndpointModel | None
 
 
 class HealthResponse(_Open):
     status: str
     checkpoint: CheckpointModel | None
+    endpoint: EndpointModel | None

@@ -23,7 +23,10 @@ class ResolverSettings:
     resolver recognises itself in a service record and in the ``Via`` header of a followed
     referral; ``None`` until known (a random instance name stands in for loop detection).
     ``chain_head`` returns the chain's head block number (for ``lag`` in ``/v1/checkpoint``
-    and ``/metrics``), or ``None`` when no chain is at hand.
+    and ``/metrics``), or ``None`` when no chain is at hand. ``unreachable_since`` is set when
+    the index follows a chain endpoint in this process (a replica): it returns when
+    (``time.time()``) the endpoint stopped answering, ``None`` while it answers; ``/health``,
+    ``/v1/checkpoint`` and ``/metrics`` then say whether it does.
     """
 
     resolver_url: str | None = None
@@ -60,3 +63,4 @@ class ResolverSettings:
     cache_entries: int = 4096
     """Rendered Handle answers kept per checkpoint by the fast path (0: none)."""
     chain_head: Callable[[], int | None] | None = field(default=None, compare=False)
+    unreachable_since: Callable[[], float | None] | None = field(default=None, compare=False)

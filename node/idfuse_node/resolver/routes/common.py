@@ -8,6 +8,7 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.responses import Response
 
+from idfuse_node.resolver import render
 from idfuse_node.resolver.answers import Answer
 from idfuse_node.resolver.handle_api import HandleAPI
 from idfuse_node.resolver.lookup import Lookup
@@ -32,6 +33,18 @@ class ResolverState:
             return source()
         except Exception:
             return None
+
+    def endpoint(self) -> dict[str, Any] | None:
+        """Whether the chain endpoint the index follows answers (``reachable``, and since when
+        it does not: ``unreachable_since``), None when no endpoint is followed here."""
+        source = self.lookup.settings.unreachable_since
+        if source is None:
+            return None
+        since = source()
+        return {
+            "reachable": since is None,
+            "unreachable_since": None if since is None else render.iso_time(int(since)),
+        }
 
 
 def state_of(request: Request) -> ResolverState:

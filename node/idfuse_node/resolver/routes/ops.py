@@ -1,4 +1,5 @@
-"""Operations: ``/health`` (200 when the index can be read) and ``/metrics`` (Prometheus)."""
+"""Operations: ``/health`` (200 when the index can be read) and ``/metrics`` (Prometheus); both
+say whether the chain endpoint a replica follows answers."""
 
 from __future__ import annotations
 
@@ -21,13 +22,17 @@ router = APIRouter(tags=["operations"])
     responses={503: {"model": HealthResponse, "description": "The index cannot be read"}},
 )
 async def health(request: Request) -> Response:
-    """200 with the indexed block when the index can be read; 503 otherwise."""
+    """200 with the indexed block when the index can be read (a replica whose chain endpoint
+    is down still serves it: ``endpoint`` says so); 503 otherwise."""
     state = state_of(request)
+    endpoint = state.endpoint()
     try:
         checkpoint = state.lookup.checkpoint()
     except IdfuseNodeError as error:
-        return respond(Answer.of(503, {"status": f"index unreadable: {error}", "checkpoint": None}))
-    return respond(Answer.of(200, {"status": "ok", "checkpoint": render.checkpoint_json(checkpoint)}))
+        document = {"status": f"index unreadable: {error}", "checkpoint": None, "endpoint": endpoint}
+        return respond(Answer.of(503, document))
+    document = {"status": "ok", "checkpoint": render.checkpoint_json(checkpoint), "endpoint": endpoint}
+    return respond(Answer.of(200, document))
 
 
 @router.get(
@@ -43,6 +48,7 @@ async def metrics(request: Request) -> Response:
     except IdfuseNodeError:
         checkpoint = None
     head = state.head()
+    endpoint = state.endpoint()
     indexed = None if checkpoint is None else float(checkpoint.number)
     lag = None if head is None or checkpoint is None else float(max(head - checkpoint.number, 0))
     text = state.metrics.render(
@@ -53,6 +59,10 @@ async def metrics(request: Request) -> Response:
                 None if head is None else float(head),
             ),
             "idfuse_resolver_lag_blocks": ("Blocks the index is behind the chain head.", lag),
+            "idfuse_resolver_chain_endpoint_up": (
+                "1 while the chain endpoint the index follows answers, 0 while it does not.",
+                None if endpoint is None else float(endpoint["reachable"]),
+            ),
         }
     )
     return Response(text, media_type=CONTENT_TYPE)

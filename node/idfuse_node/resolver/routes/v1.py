@@ -331,7 +331,8 @@ async def batch_proof(request: Request, batch_id: str, record_index: str) -> Res
 
 @router.get("/checkpoint", response_model=CheckpointResponse)
 async def checkpoint(request: Request) -> Response:
-    """The indexed block, the chain binding, and the lag behind the chain head when known."""
+    """The indexed block, the chain binding, the lag behind the chain head when known, and
+    whether the chain endpoint a replica follows answers."""
     state = state_of(request)
     current = state.lookup.checkpoint()
     chain = state.lookup.reader.chain()
@@ -343,5 +344,6 @@ async def checkpoint(request: Request) -> Response:
         "head": head,
         "lag": lag,
         "counts": counts.to_json(),
+        "endpoint": state.endpoint(),
     }
     return _ok(document, current)

@@ -1,0 +1,114 @@
+"""The options of following a chain, shared by ``idfuse indexer`` and ``idfuse resolver --rpc``
+(a replica): ``--endpoints``, ``--start-block``, ``--finality-depth``, ``--ignore-finalized-tag``
+and ``--batch-blocks``.
+
+The defaults are :class:`~idfuse_node.indexer.follower.Indexer`'s, written out here so that the
+CLI does not import the indexer to show its help; a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Concatenate, Final, ParamSpec
+
+import typer
+
+from idfuse_node.cli.common import fail
+from idfuse_node.datadir import DataDir, read_endpoints
+from idfuse_sdk.cli.common import with_options
+
+__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "FollowOptions", "following"]
+
+P = ParamSpec("P")
+
+DEFAULT_FINALITY_DEPTH: Final = 12
+DEFAULT_BATCH_BLOCKS: Final = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOptions:
+    """How to follow the chain: where its registries' addresses are, and the indexer's options
+    (:class:`~idfuse_node.indexer.follower.Indexer`)."""
+
+    endpoints: Path | None
+    start_block: int
+    finality_depth: int
+    use_finalized_tag: bool
+    batch_blocks: int
+
+    def endpoints_file(self, directory: DataDir) -> Path:
+        """``--endpoints``, or ``DIR/endpoints.json``."""
+        return self.endpoints or directory.endpoints
+
+    def contracts(self, directory: DataDir) -> dict[str, str]:
+        """The registry addresses the endpoints file names.
+
+        :raises typer.Exit: it names no address for a registry the indexer follows (one line).
+        :raises EndpointsError: it is missing or malformed.
+        """
+        from idfuse_node.indexer.follower import INDEXED_CONTRACTS
+
+        path = self.endpoints_file(directory)
+        contracts = dict(read_endpoints(path).get("contracts", {}))
+        missing = [name for name in INDEXED_CONTRACTS if name not in contracts]
+        if missing:
+            raise fail(f"{path} names no address for {', '.join(missing)}")
+        return contracts
+
+
+ENDPOINTS_OPTION = typer.Option(
+    None,
+    "--endpoints",
+    metavar="FILE",
+    help="The endpoints file naming the registry contracts (default: DIR/endpoints.json).",
+)
+START_BLOCK_OPTION = typer.Option(
+    0, "--start-block", min=0, metavar="N", help="First block to index in a new index (the deployment's)."
+)
+FINALITY_DEPTH_OPTION = typer.Option(
+    DEFAULT_FINALITY_DEPTH,
+    "--finality-depth",
+    min=0,
+    metavar="N",
+    help="Blocks below the head after which a block is final.",
+)
+IGNORE_FINALIZED_TAG_OPTION = typer.Option(
+    False,
+    "--ignore-finalized-tag",
+    help="Let only --finality-depth decide finality (for dev chains such as Hardhat, whose "
+    "'finalized' block is their head).",
+)
+BATCH_BLOCKS_OPTION = typer.Option(
+    DEFAULT_BATCH_BLOCKS,
+    "--batch-blocks",
+    min=1,
+    metavar="N",
+    help="Final blocks written to the index in one commit at most.",
+)
+
+
+def _follow_options(
+    endpoints: Path | None,
+    start_block: int,
+    finality_depth: int,
+    ignore_finalized_tag: bool,
+    batch_blocks: int,
+) -> FollowOptions:
+    return FollowOptions(endpoints, start_block, finality_depth, not ignore_finalized_tag, batch_blocks)
+
+
+_FOLLOW_OPTIONS: Final = (
+    ("endpoints", Path | None, ENDPOINTS_OPTION),
+    ("start_block", int, START_BLOCK_OPTION),
+    ("finality_depth", int, FINALITY_DEPTH_OPTION),
+    ("ignore_finalized_tag", bool, IGNORE_FINALIZED_TAG_OPTION),
+    ("batch_blocks", int, BATCH_BLOCKS_OPTION),
+)
+
+
+def following(command: Callable[Concatenate[FollowOptions, P], None]) -> Callable[..., None]:
+    """``command(follow, ...)`` as a typer command that also takes the options of following a
+    chain (after its own parameters) and hands it their :class:`FollowOptions`."""
+    return with_options(command, _follow_options, _FOLLOW_OPTIONS)
