@@ -20,11 +20,15 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from idfuse_node.cli import following
+from idfuse_node.fusion.indexing import IndexerThread
 from idfuse_node.indexer import follower
+from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.rpc import RpcServer
 from idfuse_sdk.encoding import HandleValue, encode_values
 from idfuse_sdk.identifiers import prefix_node
 from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.e2e.registry_writes import register_identifier, send
+from tests.node.indexer.chainfixture import RegistryChain, registry_chain  # noqa: F401
 
 TIMEOUT = 60.0
 PREFIX = "88"
@@ -241,6 +245,40 @@ def test_a_replica_of_an_endpoint_that_never_answered_waits(
     assert _outage_lines(replica) == (1, 0)
     assert replica.stop(signal.SIGTERM) == 0  # a stop cuts the retries short
     assert "Traceback" not in replica.output()
+
+
+def test_a_replica_binds_once_its_endpoint_first_answers(registry_chain: RegistryChain) -> None:  # noqa: F811
+    """In process, the same replica thread: nothing answers, then the endpoint comes up."""
+    chain = registry_chain
+    chain.allocate(PREFIX)
+    port = chain.server.port
+    chain.server.stop()
+    contracts = {name: chain.address_of(name) for name in follower.INDEXED_CONTRACTS}
+    replica = IndexerThread(f"http://127.0.0.1:{port}", MemoryIndexStore(), contracts, replica=True)
+    replica.start()
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while replica.unreachable_since() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert replica.is_alive()
+        assert replica.indexer is None
+        assert replica.head() is None
+        assert replica.checkpoint() is None
+
+        chain.server = RpcServer(chain.context, port=port)  # the fixture stops this one
+        chain.server.start()
+        head = chain.ledger.head().block_number
+        while (checkpoint := replica.checkpoint()) is None or checkpoint.number < head:
+            assert time.monotonic() < deadline, replica.error
+            time.sleep(0.05)
+        assert replica.unreachable_since() is None
+        assert replica.head() is not None
+        assert replica.head() >= head
+    finally:
+        replica.stop()
+    assert replica.error is None
+    assert not replica.is_alive()
 
 
 def test_the_options_defaults_are_the_indexers() -> None:
