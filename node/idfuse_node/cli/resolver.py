@@ -139,9 +139,9 @@ def _serve(
     settings: ResolverSettings,
     stop: threading.Event,
     indexer: IndexerThread | None,
-) -> IdfuseNodeError | None:
+) -> str | None:
     """Serve ``store`` and start ``indexer`` beside it; serve until ``stop`` or the indexer
-    fails; what made it fail, if it did (the caller stops the indexer)."""
+    ends; what ended it, if it did (the caller stops the indexer)."""
     from idfuse_node.indexer.reader import IndexReader
     from idfuse_node.resolver import ResolverServer, create_app
 
@@ -151,7 +151,7 @@ def _serve(
         server.start()
     except RuntimeError as error:
         raise fail(f"{error} (is the port in use?)") from None
-    failure: IdfuseNodeError | None = None
+    failure: str | None = None
     try:
         if indexer is not None:
             indexer.start()
@@ -159,8 +159,8 @@ def _serve(
         typer.echo(f"resolver running: {server.url} (index {directory.index_db})")
         typer.echo("stop with Ctrl-C or SIGTERM")
         while not stop.wait(0.5):
-            failure = None if indexer is None else indexer.error
-            if failure is not None:
+            if indexer is not None and not indexer.is_alive():  # it stops only when asked, or fails
+                failure = "unexpectedly (see the log)" if indexer.error is None else str(indexer.error)
                 break
     finally:
         server.stop()

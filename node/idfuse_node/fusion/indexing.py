@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from typing import Final
 
 from idfuse_node.exceptions import ChainSourceError, IdfuseNodeError
 from idfuse_node.indexer import schema
@@ -28,9 +29,9 @@ __all__ = ["IndexerThread"]
 
 log = logging.getLogger("idfuse.indexer")
 
-FIRST_RETRY_SECONDS = 0.5
+FIRST_RETRY_SECONDS: Final = 0.5
 """Wait before asking an endpoint that did not answer its chain id again (doubling, capped)."""
-REPLICA_MAX_BACKOFF = 2.0
+REPLICA_MAX_BACKOFF: Final = 2.0
 """Longest wait between a replica's retries of one request: it catches up soon after its
 endpoint returns (the source's default waits up to 8 s)."""
 
