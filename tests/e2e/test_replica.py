@@ -173,6 +173,7 @@ def test_a_replica_serves_through_outages_and_catches_up(
             assert health.status_code == 200
             assert health.json()["checkpoint"] == checkpoint
             assert health.json()["endpoint"] == down["endpoint"]
+            assert health.json()["lag"] == down["lag"]
         assert "idfuse_resolver_chain_endpoint_up 0" in _get(f"{url}/metrics").text
         assert _outage_lines(replica) == (outage, outage - 1)
 
@@ -236,7 +237,7 @@ def test_a_replica_of_an_endpoint_that_never_answered_waits(
     assert status["counts"] == {"prefixes": 0, "identifiers": 0, "batches": 0}
     health = _get(f"{url}/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "checkpoint": None, "endpoint": status["endpoint"]}
+    assert health.json() == {"status": "ok", "checkpoint": None, "lag": None, "endpoint": status["endpoint"]}
     missing = _get(f"{url}/api/handles/{PREFIX}/PN-0")
     assert missing.status_code == 404
     assert missing.json()["responseCode"] == 100

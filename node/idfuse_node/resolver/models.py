@@ -279,4 +279,5 @@ class CheckpointResponse(_Open):
 class HealthResponse(_Open):
     status: str
     checkpoint: CheckpointModel | None
+    lag: int | None
     endpoint: EndpointModel | None

@@ -8,6 +8,7 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.responses import Response
 
+from idfuse_node.indexer.records import Checkpoint
 from idfuse_node.resolver import render
 from idfuse_node.resolver.answers import Answer
 from idfuse_node.resolver.handle_api import HandleAPI
@@ -45,6 +46,11 @@ class ResolverState:
             "reachable": since is None,
             "unreachable_since": None if since is None else render.iso_time(int(since)),
         }
+
+
+def lag_of(head: int | None, checkpoint: Checkpoint | None) -> int | None:
+    """Blocks the index is behind ``head`` (None when either is unknown)."""
+    return None if head is None or checkpoint is None else max(head - checkpoint.number, 0)
 
 
 def state_of(request: Request) -> ResolverState:

@@ -11,7 +11,7 @@ from idfuse_node.resolver import render
 from idfuse_node.resolver.answers import Answer
 from idfuse_node.resolver.metrics import CONTENT_TYPE
 from idfuse_node.resolver.models import HealthResponse
-from idfuse_node.resolver.routes.common import respond, state_of
+from idfuse_node.resolver.routes.common import lag_of, respond, state_of
 
 router = APIRouter(tags=["operations"])
 
@@ -22,16 +22,22 @@ router = APIRouter(tags=["operations"])
     responses={503: {"model": HealthResponse, "description": "The index cannot be read"}},
 )
 async def health(request: Request) -> Response:
-    """200 with the indexed block when the index can be read (a replica whose chain endpoint
-    is down still serves it: ``endpoint`` says so); 503 otherwise."""
+    """200 with the indexed block and the lag behind the chain head (when known) when the index
+    can be read (a replica whose chain endpoint is down still serves it: ``endpoint`` says so);
+    503 otherwise."""
     state = state_of(request)
     endpoint = state.endpoint()
     try:
         checkpoint = state.lookup.checkpoint()
     except IdfuseNodeError as error:
-        document = {"status": f"index unreadable: {error}", "checkpoint": None, "endpoint": endpoint}
-        return respond(Answer.of(503, document))
-    document = {"status": "ok", "checkpoint": render.checkpoint_json(checkpoint), "endpoint": endpoint}
+        unreadable = {"status": f"index unreadable: {error}", "checkpoint": None, "lag": None}
+        return respond(Answer.of(503, {**unreadable, "endpoint": endpoint}))
+    document = {
+        "status": "ok",
+        "checkpoint": render.checkpoint_json(checkpoint),
+        "lag": lag_of(state.head(), checkpoint),
+        "endpoint": endpoint,
+    }
     return respond(Answer.of(200, document))
 
 
@@ -50,7 +56,7 @@ async def metrics(request: Request) -> Response:
     head = state.head()
     endpoint = state.endpoint()
     indexed = None if checkpoint is None else float(checkpoint.number)
-    lag = None if head is None or checkpoint is None else float(max(head - checkpoint.number, 0))
+    lag = lag_of(head, checkpoint)
     text = state.metrics.render(
         {
             "idfuse_resolver_indexed_block": ("The last block the index holds.", indexed),
@@ -58,7 +64,10 @@ async def metrics(request: Request) -> Response:
                 "The chain head's block number.",
                 None if head is None else float(head),
             ),
-            "idfuse_resolver_lag_blocks": ("Blocks the index is behind the chain head.", lag),
+            "idfuse_resolver_lag_blocks": (
+                "Blocks the index is behind the chain head.",
+                None if lag is None else float(lag),
+            ),
             "idfuse_resolver_chain_endpoint_up": (
                 "1 while the chain endpoint the index follows answers, 0 while it does not.",
                 None if endpoint is None else float(endpoint["reachable"]),

@@ -38,7 +38,15 @@ from idfuse_node.resolver.models import (
     TemplateList,
     TemplateResponse,
 )
-from idfuse_node.resolver.routes.common import ERRORS, REFERRALS, ResolverState, raw_path, respond, state_of
+from idfuse_node.resolver.routes.common import (
+    ERRORS,
+    REFERRALS,
+    ResolverState,
+    lag_of,
+    raw_path,
+    respond,
+    state_of,
+)
 from idfuse_sdk.identifiers import handle_key, prefix_node
 
 router = APIRouter(prefix="/v1", tags=["native API"])
@@ -337,7 +345,7 @@ async def checkpoint(request: Request) -> Response:
     current = state.lookup.checkpoint()
     chain = state.lookup.reader.chain()
     head = state.head()
-    lag = None if head is None or current is None else max(head - current.number, 0)
+    lag = lag_of(head, current)
     counts = state.lookup.reader.counts()
     document = {
         "chain": None if chain is None else chain.to_json(),
