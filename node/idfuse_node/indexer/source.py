@@ -381,6 +381,7 @@ class ChainSource:
         self._ids = itertools.count(1)
         self._range = max_range
         self._streak = 0
+        self._outage = threading.Lock()
         self.unreachable_since: float | None = None
         """When (``time.time()``) the endpoint last stopped answering; None while it answers."""
 
@@ -451,25 +452,27 @@ class ChainSource:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failed(self, method: str, error: _TransientError) -> None:
-        """Note a transient failure; the first of an outage is logged as a warning."""
-        if self.unreachable_since is None:
+        """Note a transient failure; the first of an outage is logged as a warning (once: the
+        follower's fetching thread calls too)."""
+        with self._outage:
+            if self.unreachable_since is not None:
+                return
             self.unreachable_since = time.time()
-            log.warning(
-                "the chain endpoint %s is unreachable (%s: %s); retrying until it answers",
-                self.url,
-                method,
-                error,
-            )
+        log.warning(
+            "the chain endpoint %s is unreachable (%s: %s); retrying until it answers",
+            self.url,
+            method,
+            error,
+        )
 
     def _answered(self) -> None:
         """Note an answer; the first after an outage is logged."""
-        if self.unreachable_since is not None:
-            log.info(
-                "the chain endpoint %s answers again after %.0f s",
-                self.url,
-                time.time() - self.unreachable_since,
-            )
-            self.unreachable_since = None
+        if self.unreachable_since is None:  # the common case, without the lock
+            return
+        with self._outage:
+            since, self.unreachable_since = self.unreachable_since, None
+        if since is not None:
+            log.info("the chain endpoint %s answers again after %.0f s", self.url, time.time() - since)
 
     @staticmethod
     def _result(method: str, reply: Any, request_id: int) -> Any:
