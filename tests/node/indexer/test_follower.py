@@ -105,3 +105,35 @@ def test_endpoint_down_is_retried_and_the_index_stays_readable(registry_chain, m
         thread.join(30)
         source.close()
     assert not thread.is_alive()
+
+
+BATCHES = 24
+
+
+def test_ranges_of_batches_are_sized_by_their_records(registry_chain, monkeypatch):  # noqa: F811
+    """A batch's one log carries many records (and its calldata is fetched with it): once a
+    range of batches has been decoded, later ranges hold about RANGE_EVENTS records, not
+    RANGE_EVENTS logs (at 20,000 records a batch, 5,000 logs would be 100 million records)."""
+    chain = registry_chain
+    top = chain.allocate("88")
+    for block in range(BATCHES):
+        chain.register_batch(top, [BatchRecord(f"r{block}-{i}", (V1,)) for i in range(40)])
+    monkeypatch.setattr(follower, "RANGE_EVENTS", 100)  # 2.5 batches of 40 records
+    monkeypatch.setattr(follower, "FIRST_SPAN", 2)
+    spans: list[int] = []
+    fetch_logs = ChainSource.fetch_logs
+
+    def recording(self, start, end, addresses):
+        spans.append(end - start + 1)
+        return fetch_logs(self, start, end, addresses)
+
+    monkeypatch.setattr(ChainSource, "fetch_logs", recording)
+    store = MemoryIndexStore()
+    with ChainSource(chain.url, retries=0, max_range=4) as source:
+        Indexer(source, store, chain_binding(chain), finality_depth=0, use_finalized_tag=False).sync_once()
+    assert IndexReader(store).counts().identifiers == BATCHES * 40
+    # the first ranges are asked for before a range of batches alone has been decoded (the next
+    # range is fetched while this one is decoded); then a range holds about 100 records, 2
+    # blocks of batches (sized by logs, ranges would stay at the source's largest, 4 blocks)
+    assert len(spans) > 6
+    assert max(spans[4:]) <= 2, spans
