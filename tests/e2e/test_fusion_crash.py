@@ -16,8 +16,10 @@ After every restart:
    the same creations.
 
 At the end, with the writer stopped and the node stopped cleanly, its index equals one the real
-indexer builds from scratch from the same chain (served by ``idfuse ledger start``).
-``IDFUSE_LONG=1`` kills it 20 times instead of 3.
+indexer builds from scratch from the same chain (served by ``idfuse ledger start``): an effect
+missed or doubled at any restart would remain in it. ``IDFUSE_LONG=1`` kills it 20 times
+instead of 3 and compares after every restart too (writer paused, node stopped cleanly),
+against an index kept up to date by an indexer that is never killed.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
@@ -52,6 +54,9 @@ from tests.longrun import long_run
 from tests.node.indexer.indexing import CONTRACTS, binding_of, dump, index_chain
 
 KILLS = long_run(3, 20)
+COMPARE_EACH_RESTART = bool(long_run(0, 1))
+"""Whether the index is compared with one built by an indexer that never crashed after every
+restart (the writer paused, the node stopped cleanly: some 8 s each), not only at the end."""
 TOP, PREFIX = "77", "77.1"
 BATCH_EVERY = 8
 """Every BATCH_EVERY-th write is a registerBatch of BATCH_RECORDS records."""
@@ -109,10 +114,17 @@ class Writer(threading.Thread):
         self.client = client
         self.writes = Writes()
         self.stopping = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+        self._parked = threading.Event()
 
     def run(self) -> None:
         writes, count = self.writes, 0
         while not self.stopping.is_set():
+            if not self._go.is_set():
+                self._parked.set()
+                self._go.wait()
+                continue
             count += 1
             batch = count % BATCH_EVERY == 0
             suffixes = [f"B{count}-{i}" for i in range(BATCH_RECORDS)] if batch else [f"S{count}"]
@@ -139,8 +151,18 @@ class Writer(threading.Thread):
             with writes.lock:
                 writes.landed.append(Landed(handles, tx.tx_hash, tx.block_number, tx.block_hash))
 
+    def pause(self) -> None:
+        """Return once the writer has finished its current write and waits."""
+        self._go.clear()
+        assert self._parked.wait(WRITE_TIMEOUT + 30), "the writer did not pause"
+
+    def resume(self) -> None:
+        self._parked.clear()
+        self._go.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self._go.set()
         self.join(WRITE_TIMEOUT + 30)
         assert not self.is_alive(), "the writer did not stop"
 
@@ -233,7 +255,7 @@ def check_writes(url: str, resolver: httpx.Client, registry: str, writes: Writes
     index_reaches(url, resolver, max((write.block_number for write in landed), default=0), context)
     on_chain = chain_creations(url, registry)
     attempted, _, _ = writes.snapshot()  # after reading the chain: a handle is attempted before it is sent
-    keys = {handle_key(*handle.split("/", 1)): handle for handle in attempted}
+    keys: dict[bytes, str] = {handle_key(*handle.split("/", 1)): handle for handle in attempted}
     assert set(on_chain) <= set(keys), f"handles created that nobody wrote ({context})"
     assert max(on_chain.values(), default=0) <= 1, (
         f"created twice: {[keys[key] for key, n in on_chain.items() if n > 1]} ({context})"
@@ -242,12 +264,12 @@ def check_writes(url: str, resolver: httpx.Client, registry: str, writes: Writes
     for handle in attempted:
         creations = index_creations(resolver, handle)
         assert len(creations) <= 1, (handle, creations, context)
-        write = acknowledged.get(handle)
-        if write is not None:
+        known = acknowledged.get(handle)
+        if known is not None:
             assert on_chain[handle_key(*handle.split("/", 1))] == 1, (handle, context)
             assert [(c["block_number"], c["tx_hash"]) for c in creations] == [
-                (write.block_number, write.tx_hash)
-            ], (handle, creations, write, context)
+                (known.block_number, known.tx_hash)
+            ], (handle, creations, known, context)
 
 
 def index_reaches(url: str, resolver: httpx.Client, number: int, context: str) -> None:
@@ -298,18 +320,21 @@ def port_of(url: str) -> str:
     return str(port)
 
 
-def compare_with_scratch(data_dir: Path, contracts: dict[str, str], context: str) -> int:
-    """Serve the stopped node's chain with ``idfuse ledger start``, index it from scratch with
-    the real indexer and compare with the node's index; returns the identifiers it counts."""
+def compare_with_scratch(
+    data_dir: Path, rpc_port: str, contracts: dict[str, str], scratch: MemoryIndexStore, context: str
+) -> int:
+    """Serve the stopped node's chain with ``idfuse ledger start`` on ``rpc_port``, bring
+    ``scratch`` up to its head with the real indexer (from the start when it is empty; an
+    indexer that never crashed) and compare it with the node's index; returns the identifiers
+    the node's index counts."""
     ledger = IdfuseProcess(
-        ["ledger", "start", "--data-dir", str(data_dir), "--rpc-port", "0"],
+        ["ledger", "start", "--data-dir", str(data_dir), "--rpc-port", rpc_port],
         data_dir / "endpoints.json",
         data_dir.parent,
         "ledger",
     )
     try:
         url = ledger.wait_ready("rpc_url")["rpc_url"]
-        scratch = MemoryIndexStore()
         # in the node's order: the stored binding keeps the order it was given (endpoints.json sorts)
         index_chain(url, scratch, binding_of(url, {name: contracts[name] for name in CONTRACTS}))
     finally:
@@ -340,6 +365,7 @@ def test_kill_9_under_sdk_write_load(tmp_path: Path) -> None:
             IdfuseClient.from_endpoints(data_dir, account=dev, timeout=WRITE_TIMEOUT)
         )
         resolver = cleanup.enter_context(httpx.Client(base_url=endpoints["resolver_url"], timeout=10))
+        scratch = MemoryIndexStore()  # with COMPARE_EACH_RESTART: indexed by an indexer never killed
         writer = Writer(client)
         writer.start()
         cleanup.callback(writer.stopping.set)
@@ -354,6 +380,14 @@ def test_kill_9_under_sdk_write_load(tmp_path: Path) -> None:
             assert node.wait_serving()["rpc_url"] == url, context
             check_serving(url, resolver, writer.writes, context)
             check_writes(url, resolver, registry, writer.writes, context)
+            if COMPARE_EACH_RESTART:
+                writer.pause()
+                index_reaches(url, resolver, int(rpc(url, "eth_blockNumber"), 16), context)
+                assert node.stop() == 0, node.output()[-2000:]
+                compare_with_scratch(data_dir, ports[1], endpoints["contracts"], scratch, context)
+                node = NodeProcess(data_dir, *ports, name=f"node-{kill}-compared")
+                node.wait_serving()
+                writer.resume()
         writer.stop()
         context = f"seed {seed}, after {KILLS} kills"
         assert writer.writes.failure is None, f"{writer.writes.failure} ({context})"
@@ -365,7 +399,8 @@ def test_kill_9_under_sdk_write_load(tmp_path: Path) -> None:
             key = handle_key(*handle.split("/", 1))
             assert len(index_creations(resolver, handle)) == on_chain[key], (handle, context)
         assert node.stop() == 0, node.output()[-2000:]
-        identifiers = compare_with_scratch(data_dir, endpoints["contracts"], context)
+        contracts = endpoints["contracts"]
+        identifiers = compare_with_scratch(data_dir, ports[1], contracts, MemoryIndexStore(), context)
         summary = {
             "seed": seed,
             "kills": KILLS,
