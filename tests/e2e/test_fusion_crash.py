@@ -406,6 +406,7 @@ def test_kill_9_under_sdk_write_load(tmp_path: Path) -> None:
             "kills": KILLS,
             "acknowledged": len(landed),
             "unknown": len(unknown),
+            "unknown_landed": sum(on_chain[handle_key(*write[0].split("/", 1))] for write in unknown),
             "errors": dict(writer.writes.errors),
             "identifiers": identifiers,
         }
