@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 from idfuse_sdk.bulk.journal import Journal
 from idfuse_sdk.bulk.source import SourceRecord, read_source
 from idfuse_sdk.client.ops import Flow, Sleep
-from idfuse_sdk.encoding import encode_batch
 from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.hashing import keccak
-from idfuse_sdk.identifiers import prefix_node
 from idfuse_sdk.types import MAX_BATCH_RECORDS
 
 if TYPE_CHECKING:
@@ -144,8 +142,15 @@ def _chunks(records: list[SourceRecord], size: int, gas_limit: int) -> list[list
     return chunks
 
 
-def _chunk_hash(node: bytes, chunk: list[SourceRecord]) -> str:
-    return "0x" + keccak(encode_batch(node, [item.record for item in chunk])).hex()
+def _blob(chunk: list[SourceRecord]) -> bytes:
+    """The ``registerBatch`` blob of ``chunk``: its records, each checked once when the file
+    was read, in ascending handle-key order (what :func:`~idfuse_sdk.encoding.encode_batch`
+    would build again)."""
+    return b"".join(item.packed for item in sorted(chunk, key=lambda item: item.handle_key))
+
+
+def _chunk_hash(chunk: list[SourceRecord]) -> str:
+    return "0x" + keccak(_blob(chunk)).hex()
 
 
 def _settle(client: BaseIdfuseClient, tx_hashes: list[str]) -> Flow[BatchResult | None]:
@@ -183,13 +188,12 @@ def bulk_flow(
     if not 1 <= chunk_size <= MAX_BATCH_RECORDS:
         raise ValidationError(f"chunk_size must be 1-{MAX_BATCH_RECORDS}, got {chunk_size}")
     started = time.monotonic()
-    node = prefix_node(prefix)
     records, repeats = read_source(source, prefix)
     report = BulkReport(prefix, len(records), duplicates_in_file=repeats)
     book = Journal(journal if journal is not None else f"{source}.journal", prefix)
     block = (yield from client._rpc("eth_getBlockByNumber", ["latest", False])) or {}
     chunks = _chunks(records, chunk_size, int(str(block.get("gasLimit", "0x1c9c380")), 16))
-    hashes = [_chunk_hash(node, chunk) for chunk in chunks]
+    hashes = [_chunk_hash(chunk) for chunk in chunks]
     if planned is not None:
         planned(len(records), len(chunks))
     for digest in hashes:  # sent by an earlier run, never confirmed: ask the chain first
@@ -224,8 +228,8 @@ def bulk_flow(
             if not fresh:
                 result = ChunkReport(digest, len(chunk), 0, None, None, None, False)
             else:
-                batch = yield from client.flow_register_batch(
-                    prefix, [item.record for item in fresh], on_signed=_journal_sent(book, digest)
+                batch = yield from client.flow_register_batch_blob(
+                    prefix, _blob(fresh), on_signed=_journal_sent(book, digest)
                 )
                 book.write(_mined_entry(digest, batch))
                 existing.update(item.handle_key for item in fresh)

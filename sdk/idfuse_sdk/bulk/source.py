@@ -28,11 +28,13 @@ __all__ = ["SourceRecord", "read_source"]
 
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
-    """A checked record of the file, with its line and handle key."""
+    """A checked record of the file, with its line, handle key and its bytes in a
+    ``registerBatch`` blob (:meth:`idfuse_sdk.encoding.BatchEntry.to_bytes`)."""
 
     line: int
     record: BatchRecord
     handle_key: bytes
+    packed: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,7 @@ def read_source(path: str | Path, prefix: str) -> tuple[list[SourceRecord], list
                 repeats.append((line, suffix))
                 continue
             seen.add(entry.handle_key)
-            records.append(SourceRecord(line, entry.record, bytes(entry.handle_key)))
+            records.append(SourceRecord(line, entry.record, bytes(entry.handle_key), entry.to_bytes()))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise BulkSourceError(f"cannot read {source}: {error}") from None
     if not records:

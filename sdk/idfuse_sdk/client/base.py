@@ -405,7 +405,19 @@ class BaseIdfuseClient:
         (validated and sorted by handle key here). The chain cannot refuse a record whose
         handle exists already: the index ignores it (docs/data-model.md, the first
         registration wins); :func:`idfuse_sdk.bulk.bulk_register` skips them before sending."""
-        blob = encode_batch(prefix_node(prefix), records)
+        return (
+            yield from self.flow_register_batch_blob(
+                prefix, encode_batch(prefix_node(prefix), records), on_signed=on_signed
+            )
+        )
+
+    def flow_register_batch_blob(
+        self, prefix: str, blob: bytes, *, on_signed: Callable[[str], None] | None = None
+    ) -> Flow[BatchResult]:
+        """:meth:`flow_register_batch` of records already packed: ``blob`` is what
+        :func:`~idfuse_sdk.encoding.encode_batch` returns for them (the bulk runner packs each
+        record of a file once). The contract refuses a blob that is not canonical
+        (``BatchMalformed``, ``BatchTooLarge``, ...)."""
         tx = yield from self._transact(
             "IdentifierRegistry", "registerBatch", prefix_node(prefix), blob, on_signed=on_signed
         )

@@ -11,9 +11,10 @@ import time
 import pytest
 
 from idfuse_sdk.bulk import abulk_register, bulk_register, read_source
+from idfuse_sdk.bulk.runner import _blob
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.contracts.abi import decode_log, event_topic
-from idfuse_sdk.encoding import BatchRecord, HandleValue
+from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_batch
 from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
 from idfuse_sdk.identifiers import prefix_node
 from tests.e2e.processes import running_node
@@ -140,6 +141,21 @@ def test_jsonl_format_that_is_no_name_is_named(tmp_path, fmt):
     with pytest.raises(BulkSourceError, match="format must be string, base64 or hex") as caught:
         read_source(source, PREFIX)
     assert caught.value.line == 1
+
+
+def test_a_file_record_is_packed_once_as_encode_batch_would(tmp_path):
+    # The runner sends each chunk as its records' bytes from reading the file, sorted by
+    # handle key: byte for byte the blob encode_batch builds from the same records.
+    source = tmp_path / "records.jsonl"
+    rows = [
+        {"suffix": f"P-{n}", "values": [{"index": 1, "type": "URL", "data": f"https://x.example/{n}"}]}
+        for n in range(7, 0, -1)
+    ]
+    rows[2]["values"].append({"index": 2, "type": "RAW", "data": "00ff", "format": "hex"})
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    records, _ = read_source(source, PREFIX)
+    for chunk in (records, records[:1], records[2:5]):
+        assert _blob(chunk) == encode_batch(prefix_node(PREFIX), [item.record for item in chunk])
 
 
 class StopError(Exception):
