@@ -14,6 +14,7 @@ from urllib.parse import unquote_to_bytes
 import plyvel
 
 from idfuse_node.indexer import schema
+from idfuse_node.indexer.store import BLOOM_FILTER_BITS, max_open_files
 from idfuse_sdk.identifiers import handle_key, prefix_node
 
 _PREFIX = b"/api/handles/"
@@ -22,7 +23,7 @@ _JSON = [(b"content-type", b"application/json")]
 
 def make_app(path: str) -> Any:
     """The raw ASGI app over the LevelDB index at ``path`` (opened read-only in spirit)."""
-    db = plyvel.DB(path)
+    db = plyvel.DB(path, bloom_filter_bits=BLOOM_FILTER_BITS, max_open_files=max_open_files())  # as the store
     nodes: dict[str, bytes] = {}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import resource
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
@@ -185,6 +186,18 @@ asks for a handle before creating it) then skips nearly every table instead of s
 one's index and data block (about 1% false positives)."""
 
 
+def max_open_files() -> int:
+    """Table files LevelDB keeps open (its table cache): half this process's open-file limit,
+    between LevelDB's default, 1,000, and 65,536. At the default an index over ~2 GB (tables of
+    2 MB) reopens a table on most random reads, its index and filter blocks read and parsed
+    again: a get on the 10M-identifier index took ~230 µs of CPU against ~40 with every table
+    open (docs/benchmarks.md, "Scale")."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 2 * 65_536
+    return max(1_000, min(65_536, soft // 2))
+
+
 CORRUPT_ADVICE: Final = (
     "the index can be rebuilt from the chain: stop the node, delete this index directory "
     "and start again (the chain is kept apart and is not affected)"
@@ -207,7 +220,11 @@ class LevelDBIndexStore(IndexStore):
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         self.path = Path(path)
         self._db: Any = open_leveldb(
-            self.path, create=create, advice=CORRUPT_ADVICE, bloom_filter_bits=BLOOM_FILTER_BITS
+            self.path,
+            create=create,
+            advice=CORRUPT_ADVICE,
+            bloom_filter_bits=BLOOM_FILTER_BITS,
+            max_open_files=max_open_files(),
         )
 
     def __repr__(self) -> str:
