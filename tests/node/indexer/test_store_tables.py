@@ -1,0 +1,39 @@
+"""The index store's LevelDB table cache follows the process's open-file limit."""
+
+import resource
+
+import pytest
+
+from idfuse_node.indexer.store import LevelDBIndexStore, max_open_files
+
+
+@pytest.fixture
+def nofile():
+    """Set the soft open-file limit for one test, then restore it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+    def set_soft(value: int) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, hard), hard))
+
+    yield set_soft
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_half_the_limit_bounded_by_leveldbs_default_and_a_cap(nofile):
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    nofile(1024)
+    assert max_open_files() == 1_000  # LevelDB's own default, never less
+    if hard >= 20_000:
+        nofile(20_000)
+        assert max_open_files() == 10_000
+    if hard == resource.RLIM_INFINITY or hard >= 200_000:
+        nofile(200_000)
+        assert max_open_files() == 65_536
+
+
+def test_a_store_opens_with_the_sized_table_cache(tmp_path, nofile):
+    nofile(4_096)
+    with LevelDBIndexStore(tmp_path / "index") as store:
+        store.write({b"v1:k": b"v"}, [])
+        assert store.get(b"v1:k") == b"v"
+    assert max_open_files() == 2_048
