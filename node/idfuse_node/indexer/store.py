@@ -187,15 +187,18 @@ one's index and data block (about 1% false positives)."""
 
 
 def max_open_files() -> int:
-    """Table files LevelDB keeps open (its table cache): half this process's open-file limit,
-    between LevelDB's default, 1,000, and 65,536. At the default an index over ~2 GB (tables of
-    2 MB) reopens a table on most random reads, its index and filter blocks read and parsed
-    again: a get on the 10M-identifier index took ~230 µs of CPU against ~40 with every table
-    open (docs/benchmarks.md, "Scale")."""
+    """Table files LevelDB keeps open (its table cache): half this process's open-file limit
+    (the other half for connections and the rest), between 64 and 65,536. An index over ~2 GB
+    (tables of 2 MB) needs thousands: with too few, most random reads reopen a table, its index
+    and filter blocks read and parsed again (a get on the 10M-identifier index took ~230 µs of
+    CPU with 1,000 open against ~40 with every table open; docs/benchmarks.md, "Scale"). Raise
+    ``ulimit -n`` for a large index. LevelDB's own default, 1,000, is not the floor: under the
+    common soft limit of 1,024 it would leave a resolver a few dozen descriptors for its
+    connections."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         soft = 2 * 65_536
-    return max(1_000, min(65_536, soft // 2))
+    return max(64, min(65_536, soft // 2))
 
 
 CORRUPT_ADVICE: Final = (

@@ -19,10 +19,12 @@ def nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_half_the_limit_bounded_by_leveldbs_default_and_a_cap(nofile):
+def test_half_the_limit_bounded_by_a_floor_and_a_cap(nofile):
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     nofile(1024)
-    assert max_open_files() == 1_000  # LevelDB's own default, never less
+    assert max_open_files() == 512  # the other half for the resolver's connections
+    nofile(100)
+    assert max_open_files() == 64
     if hard >= 20_000:
         nofile(20_000)
         assert max_open_files() == 10_000
