@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.processes import IdfuseProcess
 from tests.e2e.registry_writes import register_identifier
 
 CATCH_UP_TIMEOUT = 60.0
-
-
-@pytest.fixture
-def processes() -> Iterator[list[IdfuseProcess]]:
-    started: list[IdfuseProcess] = []
-    yield started
-    for process in started:
-        process.kill()
 
 
 def _index_until(

@@ -8,7 +8,6 @@ import json
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,6 @@ from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.e2e.registry_writes import register_identifier
 
 RESOLVE_TIMEOUT = 60.0
-
-
-@pytest.fixture
-def processes() -> Iterator[list[IdfuseProcess]]:
-    started: list[IdfuseProcess] = []
-    yield started
-    for process in started:
-        process.kill()
 
 
 def _start(data_dir: Path, log_dir: Path, name: str, *extra: str) -> IdfuseProcess:

@@ -9,12 +9,11 @@ import json
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
@@ -32,14 +31,6 @@ from tests.node.indexer.chainfixture import RegistryChain, registry_chain  # noq
 
 TIMEOUT = 60.0
 PREFIX = "88"
-
-
-@pytest.fixture
-def processes() -> Iterator[list[IdfuseProcess]]:
-    started: list[IdfuseProcess] = []
-    yield started
-    for process in started:
-        process.kill()
 
 
 def _ledger(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,14 +24,6 @@ def data_dir(tmp_path: Path) -> Path:
     with LevelDBIndexStore(DataDir(root).index_db) as store:
         populate(store)
     return root
-
-
-@pytest.fixture
-def processes() -> Iterator[list[IdfuseProcess]]:
-    started: list[IdfuseProcess] = []
-    yield started
-    for process in started:
-        process.kill()
 
 
 def _resolver(processes: list[IdfuseProcess], data_dir: Path, log_dir: Path, *extra: str) -> IdfuseProcess:

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ from idfuse_sdk.exceptions import (
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import TOMBSTONE
 from tests.e2e.processes import running_node
+from tests.httpserver import serving
 
 RESOLVE_TIMEOUT = 30.0
 
@@ -414,15 +415,8 @@ def losing_proxy(upstream: str, lose: threading.Event) -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(Handler) as url:
+        yield url
 
 
 def test_a_write_lost_on_the_way_does_not_hold_up_the_next(node, prefixes):
