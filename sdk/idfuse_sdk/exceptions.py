@@ -127,7 +127,15 @@ class ClientError(IdfuseError):
 class ConnectionFailedError(ClientError):
     """The JSON-RPC node (or, where there is no fallback, the resolver) cannot be reached, timed
     out, or answered with something that is not JSON-RPC. The message names the URL; check it
-    and that the node is running."""
+    and that the node is running.
+
+    ``tx_hash``: when the connection failed while a write was being sent or awaited, the signed
+    transaction's hash (it may have reached the node and may still be mined: look it up before
+    sending the write again); None when nothing was sent."""
+
+    def __init__(self, message: str, *, tx_hash: str | None = None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
 
 
 class TransactionRejectedError(ClientError):

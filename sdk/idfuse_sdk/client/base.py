@@ -324,8 +324,9 @@ class BaseIdfuseClient:
             **fees,
         }
         signed = account.sign_transaction(fields)
+        signed_hash = _hex(bytes(signed.hash))
         if on_signed is not None:
-            on_signed(_hex(bytes(signed.hash)))
+            on_signed(signed_hash)
         try:
             response = yield Rpc("eth_sendRawTransaction", [_hex(bytes(signed.raw_transaction))])
             refusal = response.get("error") if isinstance(response, dict) else None
@@ -337,14 +338,23 @@ class BaseIdfuseClient:
                     code=code if isinstance(code, int) else None,
                 )
             sent = self._rpc_result(response, "eth_sendRawTransaction")
-            tx_hash = str(sent) if sent else _hex(bytes(signed.hash))
+            tx_hash = str(sent) if sent else signed_hash
             receipt = yield from self._wait_receipt(tx_hash, name)
             return (yield from self._mined(receipt, tx_hash, name, call))
-        except (ConnectionFailedError, TransactionTimeoutError):
+        except TransactionTimeoutError:
             # The transaction may be lost (a node that restarted forgets its pool): counting on
             # from its nonce would leave every later one waiting behind the gap for good.
             self._next_nonce = None
             raise
+        except ConnectionFailedError as error:
+            self._next_nonce = None  # as above
+            if error.tx_hash is not None:
+                raise
+            raise ConnectionFailedError(
+                f"{error}; {name} transaction {signed_hash} may have reached the node: "
+                "look it up before sending the write again",
+                tx_hash=signed_hash,
+            ) from None
 
     def _mined(
         self, receipt: dict[str, Any], tx_hash: str, name: str, call: dict[str, Any]

@@ -430,9 +430,23 @@ def test_a_write_lost_on_the_way_does_not_hold_up_the_next(node, prefixes):
         with IdfuseClient(url, contracts=endpoints["contracts"], account=account, timeout=10) as client:
             value = [HandleValue.text(1, "URL", "https://example.com/lost")]
             lose.set()
-            with pytest.raises(ConnectionFailedError):
+            with pytest.raises(ConnectionFailedError) as lost:
                 client.create_identifier("88.100.1/LOST-1", value)
             assert not lose.is_set()
+            # the error names the transaction whose fate is unknown; the node never saw it
+            assert lost.value.tx_hash is not None
+            assert lost.value.tx_hash in str(lost.value)
+            found = httpx.post(
+                endpoints["rpc_url"],
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "eth_getTransactionByHash",
+                    "params": [lost.value.tx_hash],
+                },
+                timeout=10,
+            ).json()
+            assert found["result"] is None
             created = client.create_identifier("88.100.1/LOST-2", value)
             assert created.version == 1
             assert client.commitment_of("88.100.1/LOST-1") == bytes(32)  # never written
