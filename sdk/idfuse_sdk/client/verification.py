@@ -222,8 +222,9 @@ class AuditingClient(BaseIdfuseClient):
         self.trust_anchor = TrustAnchor(validators, computed)
         return self.trust_anchor
 
-    def _block(self, block: int | str, timings: dict[str, float]) -> Flow[dict[str, Any]]:
-        tag = hex(block) if isinstance(block, int) else block
+    def _block(self, tag: str, timings: dict[str, float]) -> Flow[dict[str, Any]]:
+        """The block ``tag`` names (a :func:`_block_tag`), its header fields checked."""
+        block = int(tag, 16) if tag.startswith("0x") else tag
         with _timed(timings, "block"):
             found = yield from self._rpc("eth_getBlockByNumber", [tag, False])
         if not isinstance(found, dict):
@@ -292,6 +293,7 @@ class AuditingClient(BaseIdfuseClient):
         word (for a batch record, its Merkle proof to the proven batch root)."""
         prefix, suffix = parse_handle(handle)
         key = handle_key(prefix, suffix)
+        tag = _block_tag(block)
         timings: dict[str, float] = {}
         with _timed(timings, "resolver"):
             answer = yield from self._resolver_get(f"/v1/identifiers/{quote(handle, safe='/')}")
@@ -313,7 +315,7 @@ class AuditingClient(BaseIdfuseClient):
             with _timed(timings, "resolver"):
                 proof_answer = yield from self._resolver_get(f"/v1/batches/{batch[0]}/proof/{batch[1]}")
             batch_proof = proof_answer.body if proof_answer.status == 200 else None
-        found = yield from self._block(block, timings)
+        found = yield from self._block(tag, timings)
         checks = yield from self._header(found, timings)
         slots = [commitment_slot(key)]
         if batch is not None:
@@ -333,6 +335,7 @@ class AuditingClient(BaseIdfuseClient):
         parent) against ``PrefixRegistry`` storage proven at a final block."""
         validate_prefix(prefix)
         node = prefix_node(prefix)
+        tag = _block_tag(block)
         timings: dict[str, float] = {}
         with _timed(timings, "resolver"):
             answer = yield from self._resolver_get(f"/v1/prefixes/{quote(prefix)}")
@@ -344,7 +347,7 @@ class AuditingClient(BaseIdfuseClient):
             )
         if record is not None and not isinstance(record, dict):
             raise ResolverError(f"resolver's answer for {prefix} is malformed")
-        found = yield from self._block(block, timings)
+        found = yield from self._block(tag, timings)
         checks = yield from self._header(found, timings)
         slots = [prefix_slot(node, name) for name in ("parent", "owner", "pendingOwner")]
         proof_checks, words = yield from self._prove("PrefixRegistry", slots, found, timings)
@@ -354,6 +357,25 @@ class AuditingClient(BaseIdfuseClient):
             state, compared = _compare_prefix(record, words)
             checks += compared
         return _report(prefix, "prefix", state, found, checks, body, timings)
+
+
+_BLOCK_TAGS: Final = ("latest", "finalized", "safe", "earliest")
+
+
+def _block_tag(block: object) -> str:
+    """``block`` as ``eth_getBlockByNumber`` takes it: a number >= 0 or a tag.
+
+    :raises ValidationError: anything else (a negative number, a bool, an unknown tag).
+    """
+    if isinstance(block, int) and not isinstance(block, bool):
+        if block < 0:
+            raise ValidationError(
+                f"block must be a number >= 0 or one of {', '.join(_BLOCK_TAGS)}, got {block}"
+            )
+        return hex(block)
+    if isinstance(block, str) and block in _BLOCK_TAGS:
+        return block
+    raise ValidationError(f"block must be a number >= 0 or one of {', '.join(_BLOCK_TAGS)}, got {block!r}")
 
 
 def _batch_position(handle: str, record: dict[str, Any]) -> tuple[int, int] | None:

@@ -19,7 +19,7 @@ from idfuse_node.indexer.store import LevelDBIndexStore
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.client.verification import TrustAnchor, check_header
 from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_batch
-from idfuse_sdk.exceptions import ConnectionFailedError, TrustAnchorError
+from idfuse_sdk.exceptions import ConnectionFailedError, TrustAnchorError, ValidationError
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.qbft import QbftExtraData, sign_commit_seal
 from tests.e2e.processes import NodeProcess
@@ -184,6 +184,25 @@ def test_an_unreachable_resolver_is_a_clear_error(node):
         pytest.raises(ConnectionFailedError, match="cannot verify: the resolver is unreachable"),
     ):
         client.verify("77.5/one")
+
+
+@pytest.mark.parametrize("block", [-1, True, "pending", "0x10", 1.5, None])
+def test_a_bad_block_is_refused_before_anything_is_asked(node, block):
+    # A dead resolver proves it: validation comes first, or the error would be the connection.
+    endpoints = json.loads((node.data_dir / "endpoints.json").read_text())
+    with IdfuseClient(
+        endpoints["rpc_url"], contracts=endpoints["contracts"], resolver_url=dead_url()
+    ) as client:
+        for verify, subject in ((client.verify, "77.5/one"), (client.verify_prefix, "77.5")):
+            with pytest.raises(ValidationError, match="block must be a number >= 0 or one of latest"):
+                verify(subject, block)
+
+
+def test_verifying_at_a_numbered_block_or_a_tag(dev):
+    caught_up(dev)
+    head = dev.web3.eth.block_number
+    assert dev.verify_prefix("77.5", head).block_number == head
+    assert dev.verify_prefix("77.5", "finalized").verified
 
 
 def test_a_wrong_pinned_genesis_is_refused(node):
