@@ -322,28 +322,30 @@ def test_connections_past_the_cap_get_503() -> None:
     populate(store)
     server = ResolverServer(create_app(IndexReader(store), settings=ResolverSettings(max_connections=3)))
     server.start()
-    sockets = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(3)]
     try:
-        # uvicorn counts open connections: with 3 open (the cap), a request is refused (asked on
-        # the last one: the server accepts in order, so the others are in its table by then)
-        status, received = exchange_on(sockets[-1], b"GET /v1/checkpoint HTTP/1.1\r\nhost: a\r\n\r\n")
-        assert status == 503
-        assert b"connection: close" in received.lower()
-        document = httpx.Response(200, content=received.partition(b"\r\n\r\n")[2]).json()
-        assert document["responseCode"] == RC_SERVER_TOO_BUSY
-        assert "too many open connections" in document["message"]
+        sockets = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(3)]
+        try:
+            # uvicorn counts open connections: with 3 open (the cap), a request is refused (asked on
+            # the last one: the server accepts in order, so the others are in its table by then)
+            status, received = exchange_on(sockets[-1], b"GET /v1/checkpoint HTTP/1.1\r\nhost: a\r\n\r\n")
+            assert status == 503
+            assert b"connection: close" in received.lower()
+            document = httpx.Response(200, content=received.partition(b"\r\n\r\n")[2]).json()
+            assert document["responseCode"] == RC_SERVER_TOO_BUSY
+            assert "too many open connections" in document["message"]
+        finally:
+            for sock in sockets:
+                sock.close()
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            for _ in range(200):  # the closed sockets leave the server's table asynchronously
+                answer = http.get("/metrics")
+                if answer.status_code == 200:
+                    break
+                time.sleep(0.05)
+            assert answer.status_code == 200
+            assert 'idfuse_resolver_rejections_total{reason="concurrency"}' in answer.text
     finally:
-        for sock in sockets:
-            sock.close()
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        for _ in range(200):  # the closed sockets leave the server's table asynchronously
-            answer = http.get("/metrics")
-            if answer.status_code == 200:
-                break
-            time.sleep(0.05)
-        assert answer.status_code == 200
-        assert 'idfuse_resolver_rejections_total{reason="concurrency"}' in answer.text
-    server.stop()
+        server.stop()
 
 
 def exchange_on(sock: socket.socket, request: bytes) -> tuple[int, bytes]:
