@@ -49,6 +49,7 @@ from idfuse_sdk.contracts.abi import event_topic, function
 from idfuse_sdk.encoding import BatchRecord, HandleValue, decode_batch_entries
 from idfuse_sdk.exceptions import ConnectionFailedError, TransactionTimeoutError
 from idfuse_sdk.identifiers import handle_key, prefix_node
+from tests import waiting
 from tests.e2e.processes import IdfuseProcess, NodeProcess
 from tests.longrun import long_run
 from tests.node.indexer.indexing import CONTRACTS, binding_of, dump, index_chain
@@ -191,16 +192,7 @@ def rpc_batch(url: str, method: str, params: list[list[Any]]) -> list[Any]:
 def eventually(what: str, probe: Callable[[], T | None], context: str) -> T:
     """``probe()``'s first answer that is not None within LIVENESS seconds (an unreachable node
     answers None too)."""
-    deadline = time.monotonic() + LIVENESS
-    while True:
-        try:
-            found = probe()
-        except httpx.TransportError:
-            found = None
-        if found is not None:
-            return found
-        assert time.monotonic() < deadline, f"{what} not within {LIVENESS:.0f}s ({context})"
-        time.sleep(0.1)
+    return waiting.eventually(probe, f"{what} ({context})", timeout=LIVENESS, ignore=(httpx.TransportError,))
 
 
 def chain_creations(url: str, registry: str) -> Counter[bytes]:

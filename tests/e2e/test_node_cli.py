@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from web3 import Web3
 
 from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.e2e.registry_writes import register_identifier
+from tests.waiting import eventually
 
 RESOLVE_TIMEOUT = 60.0
 
@@ -28,13 +27,12 @@ def _start(data_dir: Path, log_dir: Path, name: str, *extra: str) -> IdfuseProce
 
 def _resolve(url: str, handle: str) -> dict[str, Any]:
     """The Handle answer for ``handle`` once the live indexer has reached it."""
-    deadline = time.monotonic() + RESOLVE_TIMEOUT
-    while time.monotonic() < deadline:
-        answer = httpx.get(f"{url}/api/handles/{handle}", timeout=10)
-        if answer.status_code == 200:
-            return dict(answer.json())
-        time.sleep(0.1)
-    pytest.fail(f"{handle} did not resolve within {RESOLVE_TIMEOUT} s")
+
+    def answer() -> dict[str, Any] | None:
+        found = httpx.get(f"{url}/api/handles/{handle}", timeout=10)
+        return dict(found.json()) if found.status_code == 200 else None
+
+    return eventually(answer, f"{handle} resolving", timeout=RESOLVE_TIMEOUT)
 
 
 def _status(data_dir: Path) -> dict[str, Any]:

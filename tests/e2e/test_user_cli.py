@@ -18,6 +18,7 @@ from idfuse_sdk.cli.app import app
 from idfuse_sdk.client import IdfuseClient
 from tests.e2e.processes import run_idfuse, running_node
 from tests.lying_resolver import lying_resolver
+from tests.waiting import eventually
 
 RESOLVE_TIMEOUT = 60.0
 HANDLE = "88.100.1/PN-0001"
@@ -54,17 +55,22 @@ def resolve_json(node: Path, handle: str, *extra: str) -> dict[str, Any]:
 
 def wait_resolved(node: Path, handle: str, done: Any) -> dict[str, Any]:
     """``idfuse resolve --json`` once ``done(answer)`` holds (the live indexer caught up)."""
-    deadline = time.monotonic() + RESOLVE_TIMEOUT
-    last = ""
-    while time.monotonic() < deadline:
+    last = [""]
+
+    def answer() -> dict[str, Any] | None:
         result = idfuse("resolve", handle, "--node", str(node), "--json")
-        last = result.stdout + result.stderr
-        if result.returncode == 0:
-            answer = dict(json.loads(result.stdout))
-            if done(answer):
-                return answer
-        time.sleep(0.2)
-    pytest.fail(f"{handle} did not resolve as expected within {RESOLVE_TIMEOUT} s: {last}")
+        last[0] = result.stdout + result.stderr
+        if result.returncode != 0:
+            return None
+        found = dict(json.loads(result.stdout))
+        return found if done(found) else None
+
+    return eventually(
+        answer,
+        lambda: f"{handle} resolving as expected (last: {last[0]})",
+        timeout=RESOLVE_TIMEOUT,
+        interval=0.2,
+    )
 
 
 def values_by_type(answer: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_batch
 from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
 from idfuse_sdk.identifiers import prefix_node
 from tests.e2e.processes import running_node
+from tests.waiting import eventually
 
 RESOLVE_TIMEOUT = 60.0
 PREFIX = "77"
@@ -42,15 +42,13 @@ def dev(node):
 
 
 def resolves(client: IdfuseClient, handle: str, url: str) -> None:
-    deadline = time.monotonic() + RESOLVE_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if client.resolve(handle).value("URL").text == url:
-                return
-        except (NotFoundError, LookupError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{handle} did not resolve to {url}")
+    eventually(
+        lambda: True if client.resolve(handle).value("URL").text == url else None,
+        f"{handle} resolving to {url}",
+        timeout=RESOLVE_TIMEOUT,
+        interval=0.2,
+        ignore=(NotFoundError, LookupError),
+    )
 
 
 def batch_count(client: IdfuseClient, prefix: str) -> int:

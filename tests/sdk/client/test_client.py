@@ -36,6 +36,7 @@ from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import TOMBSTONE
 from tests.e2e.processes import running_node
 from tests.httpserver import serving
+from tests.waiting import eventually
 
 RESOLVE_TIMEOUT = 30.0
 
@@ -105,16 +106,17 @@ def member(node, admin, role: str):
 
 def resolved(client: IdfuseClient, handle: str, version_value: bytes):
     """The resolver's answer once the indexer shows ``version_value`` at index 1."""
-    deadline = time.monotonic() + RESOLVE_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            answer = client.resolve(handle)
-            if answer.value(1).data == version_value:
-                return answer
-        except (NotFoundError, LookupError):
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{handle} did not resolve to {version_value!r}")
+
+    def answer():
+        found = client.resolve(handle)
+        return found if found.value(1).data == version_value else None
+
+    return eventually(
+        answer,
+        f"{handle} resolving to {version_value!r}",
+        timeout=RESOLVE_TIMEOUT,
+        ignore=(NotFoundError, LookupError),
+    )
 
 
 def stored(resolution):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from idfuse_sdk.qbft import QbftExtraData, sign_commit_seal
 from tests.e2e.processes import NodeProcess
 from tests.lying_resolver import lying_resolver
 from tests.sdk.client.test_client import dead_url
+from tests.waiting import eventually
 
 CATCH_UP_TIMEOUT = 30.0
 
@@ -78,13 +78,14 @@ def dev(node):
 def caught_up(client: IdfuseClient) -> None:
     """Wait until the resolver has indexed the chain's head."""
     head = client.web3.eth.block_number
-    deadline = time.monotonic() + CATCH_UP_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def reached() -> bool | None:
         checkpoint = httpx.get(f"{client.resolver_url}/v1/checkpoint").json()["checkpoint"]
-        if checkpoint["block_number"] >= head:
-            return
-        time.sleep(0.05)
-    pytest.fail("the resolver did not catch up with the chain")
+        return True if checkpoint["block_number"] >= head else None
+
+    eventually(
+        reached, f"the resolver catching up with block {head}", timeout=CATCH_UP_TIMEOUT, interval=0.05
+    )
 
 
 def failed(report) -> dict[str, tuple[str, str]]:
