@@ -75,15 +75,7 @@ def _run(directory: DataDir, rpc: str, follow: FollowOptions, stop: threading.Ev
     # the index first: a locked or damaged index is refused even while the chain is unreachable
     with LevelDBIndexStore(directory.index_db) as store, ChainSource(rpc, interrupt=stop) as source:
         binding = ChainBinding(source.chain_id(), contracts)
-        indexer = Indexer(
-            source,
-            store,
-            binding,
-            start_block=follow.start_block,
-            finality_depth=follow.finality_depth,
-            batch_blocks=follow.batch_blocks,
-            use_finalized_tag=follow.use_finalized_tag,
-        )
+        indexer = Indexer(source, store, binding, **follow.indexer_options())
         checkpoint = indexer.checkpoint()
         where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
         typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")

@@ -107,16 +107,7 @@ def _run_replica(
     directory.ensure()
     store = LevelDBIndexStore(directory.index_db)
     try:
-        indexer = IndexerThread(
-            rpc,
-            store,
-            contracts,
-            start_block=follow.start_block,
-            finality_depth=follow.finality_depth,
-            batch_blocks=follow.batch_blocks,
-            use_finalized_tag=follow.use_finalized_tag,
-            replica=True,
-        )
+        indexer = IndexerThread(rpc, store, contracts, replica=True, **follow.indexer_options())
         settings = replace(settings, chain_head=indexer.head, unreachable_since=indexer.unreachable_since)
         checkpoint = indexer.checkpoint()
         where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
