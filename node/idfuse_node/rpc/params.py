@@ -27,14 +27,25 @@ class BlockRef:
 HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
 
-def _hex_digits(value: object, title: str) -> str:
-    """The digits after ``0x``: hex digits only (``int`` and ``bytes.fromhex`` would also take
-    ``_``, spaces and signs)."""
+def _shown(value: object) -> str:
+    """``value``'s repr for an error message, cut short (a bad transaction can be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _after_0x(value: object, title: str) -> str:
+    """The text after ``0x`` (unchecked: see :func:`_hex_digits` and :func:`data`)."""
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
-        raise invalid_params(f"{title} must be a 0x-prefixed hex string, got {value!r}")
-    digits = value[2:]
+        raise invalid_params(f"{title} must be a 0x-prefixed hex string, got {_shown(value)}")
+    return value[2:]
+
+
+def _hex_digits(value: object, title: str) -> str:
+    """The digits after ``0x`` of a short value (a number): hex digits only (``int`` would
+    also take ``_``, spaces and signs)."""
+    digits = _after_0x(value, title)
     if not HEX_DIGITS.issuperset(digits):
-        raise invalid_params(f"{title} must be hex digits after 0x, got {value!r}")
+        raise invalid_params(f"{title} must be hex digits after 0x, got {_shown(value)}")
     return digits
 
 
@@ -42,25 +53,30 @@ def quantity(value: object, title: str, *, maximum: int = MAX_QUANTITY) -> int:
     """A hex quantity (``0x0``, ``0x1f``; no leading zeros, as the spec writes them)."""
     digits = _hex_digits(value, title)
     if not digits or (len(digits) > 1 and digits[0] == "0"):
-        raise invalid_params(f"{title} must be a hex quantity without leading zeros, got {value!r}")
+        raise invalid_params(f"{title} must be a hex quantity without leading zeros, got {_shown(value)}")
     try:
         number = int(digits, 16)
     except ValueError:
-        raise invalid_params(f"{title} must be a hex quantity, got {value!r}") from None
+        raise invalid_params(f"{title} must be a hex quantity, got {_shown(value)}") from None
     if number > maximum:
-        raise invalid_params(f"{title} must be at most {maximum:#x}, got {value!r}")
+        raise invalid_params(f"{title} must be at most {maximum:#x}, got {_shown(value)}")
     return number
 
 
 def data(value: object, title: str) -> bytes:
-    """0x-prefixed hex bytes of even length."""
-    digits = _hex_digits(value, title)
+    """0x-prefixed hex bytes of even length, hex digits only. Checked by decoding, in C: a
+    transaction's data can be megabytes (``bytes.fromhex`` refuses anything but hex digits and
+    whitespace, and whitespace shows as fewer bytes than digits)."""
+    digits = _after_0x(value, title)
     if len(digits) % 2:
         raise invalid_params(f"{title} must have an even number of hex digits, got {len(digits)}")
     try:
-        return bytes.fromhex(digits)
+        raw = bytes.fromhex(digits)
     except ValueError:
-        raise invalid_params(f"{title} must be hex bytes, got {value!r}") from None
+        raw = None
+    if raw is None or 2 * len(raw) != len(digits):
+        raise invalid_params(f"{title} must be hex digits after 0x, got {_shown(value)}")
+    return raw
 
 
 def fixed(value: object, title: str, size: int) -> bytes:
@@ -85,17 +101,17 @@ def storage_key(value: object, title: str = "storage key") -> int:
     """A storage slot: a quantity or up to 32 bytes of hex."""
     digits = _hex_digits(value, title)
     if not digits or len(digits) > 64:
-        raise invalid_params(f"{title} must be 1 to 64 hex digits, got {value!r}")
+        raise invalid_params(f"{title} must be 1 to 64 hex digits, got {_shown(value)}")
     try:
         return int(digits, 16)
     except ValueError:
-        raise invalid_params(f"{title} must be hex, got {value!r}") from None
+        raise invalid_params(f"{title} must be hex, got {_shown(value)}") from None
 
 
 def boolean(value: object, title: str) -> bool:
     """A JSON boolean."""
     if not isinstance(value, bool):
-        raise invalid_params(f"{title} must be true or false, got {value!r}")
+        raise invalid_params(f"{title} must be true or false, got {_shown(value)}")
     return value
 
 
@@ -112,7 +128,9 @@ def block_ref(value: object, title: str = "block", *, allow_hash: bool = True) -
             return BlockRef(hash=hash32(value["blockHash"], f"{title}.blockHash"))
         if set(value) == {"blockNumber"}:
             return block_ref(value["blockNumber"], f"{title}.blockNumber", allow_hash=False)
-    raise invalid_params(f"{title} must be a block number or one of {', '.join(BLOCK_TAGS)}, got {value!r}")
+    raise invalid_params(
+        f"{title} must be a block number or one of {', '.join(BLOCK_TAGS)}, got {_shown(value)}"
+    )
 
 
 def positional(params: object, names: Sequence[str], required: int) -> list[Any]:
@@ -130,7 +148,7 @@ def positional(params: object, names: Sequence[str], required: int) -> list[Any]
 def obj(value: object, title: str, allowed: Sequence[str]) -> dict[str, Any]:
     """A JSON object with no fields outside ``allowed``."""
     if not isinstance(value, dict):
-        raise invalid_params(f"{title} must be an object, got {value!r}")
+        raise invalid_params(f"{title} must be an object, got {_shown(value)}")
     unknown = sorted(set(value) - set(allowed))
     if unknown:
         raise invalid_params(f"{title} has unknown fields: {', '.join(unknown)}")

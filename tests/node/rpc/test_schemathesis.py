@@ -145,6 +145,7 @@ def test_non_finite_ids_are_refused_not_echoed(served, body, code):
         ("eth_getBlockByHash", ["0x" + "ab" * 31 + " a", False]),
         ("eth_getStorageAt", ["0x" + "00" * 20, "0x_1"]),
         ("eth_sendRawTransaction", ["0xab cd"]),
+        ("eth_sendRawTransaction", ["0xab cd ef"]),  # even length: the spaces show as missing bytes
         ("eth_call", [{"to": "0x" + "00" * 20, "value": "0x+1"}]),
     ],
 )
@@ -155,3 +156,14 @@ def test_hex_parameters_take_hex_digits_only(served, method, params):
     reply = httpx.post(url, json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params}).json()
     assert reply["error"]["code"] == -32602, reply
     assert "hex digits" in reply["error"]["message"]
+
+
+def test_a_huge_bad_parameter_is_not_echoed_whole(served):
+    _, _, url = served
+    bad = "0x" + "ab" * 200_000 + "zz"
+    reply = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 7, "method": "eth_sendRawTransaction", "params": [bad]}
+    ).json()
+    assert reply["error"]["code"] == -32602
+    assert "hex digits" in reply["error"]["message"]
+    assert len(reply["error"]["message"]) < 200
