@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, Final, ParamSpec, TypedDict
+from typing import TYPE_CHECKING, Concatenate, Final, ParamSpec
 
 import typer
 
@@ -19,21 +19,15 @@ from idfuse_node.cli.common import fail
 from idfuse_node.datadir import DataDir, read_endpoints
 from idfuse_sdk.cli.common import with_options
 
-__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "FollowOptions", "IndexerOptions", "following"]
+if TYPE_CHECKING:
+    from idfuse_node.indexer.follower import IndexerOptions
+
+__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "FollowOptions", "following"]
 
 P = ParamSpec("P")
 
 DEFAULT_FINALITY_DEPTH: Final = 12
 DEFAULT_BATCH_BLOCKS: Final = 1_000
-
-
-class IndexerOptions(TypedDict):
-    """The keyword arguments of :class:`~idfuse_node.indexer.follower.Indexer` these options set."""
-
-    start_block: int
-    finality_depth: int
-    batch_blocks: int
-    use_finalized_tag: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +44,12 @@ class FollowOptions:
     def indexer_options(self) -> IndexerOptions:
         """The keyword arguments :class:`~idfuse_node.indexer.follower.Indexer` and
         :class:`~idfuse_node.fusion.indexing.IndexerThread` take for these options."""
-        return IndexerOptions(
-            start_block=self.start_block,
-            finality_depth=self.finality_depth,
-            batch_blocks=self.batch_blocks,
-            use_finalized_tag=self.use_finalized_tag,
-        )
+        return {
+            "start_block": self.start_block,
+            "finality_depth": self.finality_depth,
+            "batch_blocks": self.batch_blocks,
+            "use_finalized_tag": self.use_finalized_tag,
+        }
 
     def endpoints_file(self, directory: DataDir) -> Path:
         """``--endpoints``, or ``DIR/endpoints.json``."""

@@ -20,6 +20,7 @@ from idfuse_node.indexer.follower import (
     DEFAULT_FINALITY_DEPTH,
     MAX_RETRY_SECONDS,
     Indexer,
+    IndexerOptions,
 )
 from idfuse_node.indexer.records import ChainBinding, Checkpoint
 from idfuse_node.indexer.source import MAX_BACKOFF, ChainSource
@@ -67,7 +68,12 @@ class IndexerThread:
         self.source = ChainSource(rpc_url, max_backoff=max_backoff, interrupt=self._stop)
         self._store = store
         self._contracts = dict(contracts)
-        self._options = (start_block, finality_depth, batch_blocks, use_finalized_tag)
+        self._options: IndexerOptions = {
+            "start_block": start_block,
+            "finality_depth": finality_depth,
+            "batch_blocks": batch_blocks,
+            "use_finalized_tag": use_finalized_tag,
+        }
         self.indexer: Indexer | None = None
         """The follower, once the store is bound to the chain."""
         self.error: IdfuseNodeError | None = None
@@ -81,16 +87,8 @@ class IndexerThread:
                 raise
 
     def _bind(self) -> Indexer:
-        start_block, finality_depth, batch_blocks, use_finalized_tag = self._options
-        return Indexer(
-            self.source,
-            self._store,
-            ChainBinding(self.source.chain_id(), self._contracts),
-            start_block=start_block,
-            finality_depth=finality_depth,
-            batch_blocks=batch_blocks,
-            use_finalized_tag=use_finalized_tag,
-        )
+        binding = ChainBinding(self.source.chain_id(), self._contracts)
+        return Indexer(self.source, self._store, binding, **self._options)
 
     def _bind_when_answering(self) -> Indexer | None:
         """Bind once the endpoint answers its chain id (None: asked to stop first)."""

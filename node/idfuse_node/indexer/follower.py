@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypedDict
 
 from idfuse_node.exceptions import ChainSourceError, IndexChainMismatchError, IndexConsistencyError
 from idfuse_node.indexer import events as ev
@@ -43,7 +43,7 @@ from idfuse_node.indexer.source import BlockHeaderInfo, ChainSource, LogAnswers,
 from idfuse_node.indexer.store import IndexStore
 from idfuse_node.indexer.writer import BlockWriter, FinalBlocksWriter, prune_undo, rollback_to
 
-__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "Indexer", "SyncResult"]
+__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "Indexer", "IndexerOptions", "SyncResult"]
 
 log = logging.getLogger("idfuse.indexer")
 
@@ -100,6 +100,15 @@ class _Answered:
     first: int
     headers: list[BlockHeaderInfo]
     logs: LogAnswers
+
+
+class IndexerOptions(TypedDict):
+    """The options of :class:`Indexer` that a command line or a replica passes through."""
+
+    start_block: int
+    finality_depth: int
+    batch_blocks: int
+    use_finalized_tag: bool
 
 
 class Indexer:
