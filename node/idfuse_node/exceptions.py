@@ -233,6 +233,15 @@ class IndexCorruptError(IndexerError):
     """
 
 
+class IndexLayoutError(IndexerError):
+    """The index directory was written in an earlier layout of the index's keys and records.
+
+    Raised when such an index is opened to be read or followed (an index is never read in a
+    layout it was not written in). Fix: delete the index directory; the indexer rebuilds it
+    from the chain, which is kept apart.
+    """
+
+
 class BlockWriterClosedError(IndexerError):
     """A :class:`idfuse_node.indexer.writer.BlockWriter` was used after ``commit()``.
 

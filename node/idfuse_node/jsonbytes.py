@@ -9,8 +9,9 @@ standard library instead, so every value the chain can carry is written exactly.
 Documents hold no floats (the data model has none): orjson would write a NaN as ``null``
 where the standard library refuses it.
 
-Reading stays with the standard library: orjson reads integers past 64 bits as floats, which
-would silently change such a value.
+Reading: orjson reads integers past 64 bits as floats, which would silently change such a
+value; the index's records (:meth:`idfuse_node.indexer.records.Record.from_bytes`) read with
+orjson and check every member's type, so such a record falls back to the standard library.
 """
 
 from __future__ import annotations

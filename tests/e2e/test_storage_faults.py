@@ -220,3 +220,30 @@ def test_a_lost_chain_beside_its_index_is_not_replaced_by_a_new_one(data_dir):
     )
     assert not (data_dir / "chain").exists()
     assert snapshot(index) == before
+
+
+def _to_layout_v1(db: Path) -> None:
+    """Rewrite the index as an idfuse before layout 2 left it: its entries under ``v1:`` keys."""
+    handle = plyvel.DB(str(db))
+    try:
+        with handle.write_batch() as batch:
+            for key, value in handle.iterator(prefix=b"v2:"):
+                batch.delete(key)
+                batch.put(b"v1:" + key[3:], value)
+    finally:
+        handle.close()
+
+
+@pytest.mark.parametrize("command", ["node start", "indexer", "resolver"])
+def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
+    db = data_dir / "index"
+    _to_layout_v1(db)
+    before, chain = contents(db), contents(data_dir / "chain")
+    line = refused(command, data_dir)
+    assert line == (
+        f"error: the index at {db} was written by an earlier version of idfuse (layout v1; this "
+        "version reads layout v2): delete it and start again, and the indexer rebuilds it from "
+        "the chain (the chain is kept apart and is not affected)"
+    )
+    assert contents(db) == before
+    assert contents(data_dir / "chain") == chain

@@ -56,8 +56,9 @@ MAX_PENDING_KEYS: Final = 500_000
 """A final-blocks write is committed early once it holds this many changed keys."""
 RANGE_EVENTS: Final = 5_000
 """Events a fetched range should hold (a batch counts as its records), at the density seen so far."""
-FIRST_SPAN: Final = 8
-"""Blocks in the first range (the density is unknown); ranges grow at most fourfold a step."""
+FIRST_SPAN: Final = 1
+"""Blocks in the first range (the density is unknown, and nothing is applied until it arrives);
+ranges grow at most fourfold a step."""
 PROGRESS_SECONDS: Final = 5.0
 IDLE_SECONDS: Final = 0.5
 MAX_RETRY_SECONDS: Final = 30.0

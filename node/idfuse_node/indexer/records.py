@@ -1,10 +1,14 @@
 """The records the index stores (docs/index.md, "Records"): frozen, slotted dataclasses.
 
 Each record has ``to_json()`` (the JSON-friendly dict the resolver serves), ``from_json()``
-(its inverse, checking every field's type), ``to_bytes()`` (that dict as compact JSON, UTF-8:
-what the store holds) and ``from_bytes()``; ``from_bytes(x.to_bytes()) == x``. Decoding
-raises :class:`~idfuse_node.exceptions.IndexCorruptError` for anything that is not what
-``to_bytes`` writes; unknown members are ignored, so a later version may add fields.
+(its inverse, checking every field's type), ``to_bytes()`` (what the store holds: compact
+JSON, UTF-8) and ``from_bytes()``; ``from_bytes(x.to_bytes()) == x``. The stored form is
+``to_json()`` but for provenance: a :class:`Provenance` is stored as an array
+(:meth:`Provenance.packed`), and a :class:`HandleRecord` stores each distinct provenance once,
+its values and ``created`` / ``provenance`` referring to them by position (docs/index.md,
+"Stored forms"). Decoding raises :class:`~idfuse_node.exceptions.IndexCorruptError` for
+anything that is not what ``to_bytes`` writes; unknown members are ignored, so a later
+version may add fields.
 
 The conversions are written out field by field rather than through ``dataclasses.asdict``
 and reflection: the resolver decodes a :class:`HandleRecord` per request, and explicit code
@@ -19,8 +23,11 @@ both imports the modules (``records.TemplateField``, ``encoding.TemplateField``)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Final, Self
+
+import orjson
 
 from idfuse_node.exceptions import IndexCorruptError
 from idfuse_node.jsonbytes import dumps
@@ -42,6 +49,7 @@ __all__ = [
 ]
 
 _loads = json.JSONDecoder().decode
+"""The exact reader: integers of any size (orjson reads those past 64 bits as floats)."""
 
 
 class _Malformed(Exception):  # noqa: N818  # internal signal, always turned into IndexCorruptError
@@ -90,11 +98,27 @@ def _strs(value: object) -> tuple[str, ...]:
     return tuple(_str(item) for item in _list(value))
 
 
+def _ref(value: object, size: int) -> int:
+    position = _int(value)
+    if not 0 <= position < size:
+        raise _Malformed(f"provenance reference {position} is not below {size}")
+    return position
+
+
+_DECODE_ERRORS: Final = (_Malformed, KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
-    """Base of every record: the byte and JSON conversions over ``to_json`` / ``_decode``."""
+    """Base of every record: the byte and JSON conversions over ``to_json`` / ``_decode`` (and
+    ``_stored`` / ``_unstored`` where the stored form differs)."""
 
     _name: ClassVar[str] = "record"
+    _provenances: ClassVar[tuple[str, ...]] = ()
+    """Members holding a :class:`Provenance`, stored packed by the default :meth:`_stored`."""
+    _exact: ClassVar[bool] = False
+    """Read stored bytes with the standard library only: the record holds free-form JSON, where
+    an integer past 64 bits read by orjson (as a float) would pass unnoticed."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-friendly dict (what the resolver serves)."""
@@ -103,6 +127,18 @@ class Record:
     @classmethod
     def _decode(cls, obj: dict[str, Any]) -> Self:
         raise NotImplementedError
+
+    def _stored(self) -> Any:
+        """The JSON-friendly form :meth:`to_bytes` writes."""
+        document = self.to_json()
+        for name in self._provenances:
+            document[name] = getattr(self, name).packed()
+        return document
+
+    @classmethod
+    def _unstored(cls, obj: Any) -> Self:
+        """The record a :meth:`_stored` form describes (raising what :func:`_DECODE_ERRORS` lists)."""
+        return cls._decode(_dict(obj))
 
     @classmethod
     def from_json(cls, obj: object) -> Self:
@@ -114,26 +150,38 @@ class Record:
         """
         try:
             return cls._decode(_dict(obj))
-        except (_Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+        except _DECODE_ERRORS as exc:
             raise IndexCorruptError(f"stored {cls._name} is malformed: {type(exc).__name__}: {exc}") from None
 
     def to_bytes(self) -> bytes:
         """The record as stored: compact JSON, UTF-8."""
-        return dumps(self.to_json())
+        return dumps(self._stored())
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Self:
         """The record :meth:`to_bytes` wrote.
 
+        Read with orjson (the resolver decodes a record per request); anything that does not
+        decode that way (a number past 64 bits, which orjson reads as a float, or a damaged
+        value) is decided by the standard library's exact reader.
+
         :param raw: The stored value.
         :return: The record.
         :raises IndexCorruptError: ``raw`` is not such a record.
         """
+        if not cls._exact:
+            try:
+                return cls._unstored(orjson.loads(raw))
+            except (orjson.JSONDecodeError, *_DECODE_ERRORS):
+                pass
         try:
             obj = _loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, AttributeError, RecursionError) as exc:
             raise IndexCorruptError(f"stored {cls._name} is not JSON: {exc}") from None
-        return cls.from_json(obj)
+        try:
+            return cls._unstored(obj)
+        except _DECODE_ERRORS as exc:
+            raise IndexCorruptError(f"stored {cls._name} is malformed: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +225,49 @@ class Provenance(Record):
             _opt_int(obj.get("record_index")),
         )
 
+    def packed(self) -> list[Any]:
+        """The stored form: ``[chain_id, registry, block_number, block_hash, tx_hash,
+        log_index]``, and ``batch_id, record_index`` after them when either is set."""
+        row: list[Any] = [
+            self.chain_id,
+            self.registry,
+            self.block_number,
+            self.block_hash,
+            self.tx_hash,
+            self.log_index,
+        ]
+        if self.batch_id is not None or self.record_index is not None:
+            row += (self.batch_id, self.record_index)
+        return row
+
+    @classmethod
+    def unpacked(cls, value: object) -> Self:
+        """The provenance a :meth:`packed` array describes (raising what ``_DECODE_ERRORS`` lists)."""
+        row = _list(value)
+        if len(row) not in (6, 8):
+            raise _Malformed(f"a packed provenance has 6 or 8 members, not {len(row)}")
+        return cls(
+            _int(row[0]),
+            _str(row[1]),
+            _int(row[2]),
+            _str(row[3]),
+            _str(row[4]),
+            _int(row[5]),
+            *((_opt_int(row[6]), _opt_int(row[7])) if len(row) == 8 else ()),
+        )
+
+    def _stored(self) -> Any:
+        return self.packed()
+
+    @classmethod
+    def _unstored(cls, obj: Any) -> Self:
+        return cls.unpacked(obj)
+
 
 def _provenance(value: object) -> Provenance:
+    """A provenance in either form: :meth:`Provenance.to_json`'s object or the packed array."""
+    if type(value) is list:
+        return Provenance.unpacked(value)
     return Provenance._decode(_dict(value))
 
 
@@ -197,6 +286,7 @@ class IndexedValue(Record):
     provenance: Provenance
 
     _name: ClassVar[str] = "indexed value"
+    _provenances: ClassVar[tuple[str, ...]] = ("provenance",)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,6 +311,37 @@ class IndexedValue(Record):
             _int(obj["permissions"]),
             _int(obj["timestamp"]),
             _provenance(obj["provenance"]),
+        )
+
+    def packed(self, provenance: int) -> list[Any]:
+        """The stored form inside a :class:`HandleRecord`: ``[index, type, format, data, ttl,
+        permissions, timestamp, provenance]``, ``provenance`` a position in the record's table."""
+        return [
+            self.index,
+            self.type,
+            self.format,
+            self.data,
+            self.ttl,
+            self.permissions,
+            self.timestamp,
+            provenance,
+        ]
+
+    @classmethod
+    def unpacked(cls, value: object, provenances: Sequence[Provenance]) -> Self:
+        """The value a :meth:`packed` array describes, its provenance looked up in ``provenances``."""
+        row = _list(value)
+        if len(row) != 8:
+            raise _Malformed(f"a packed value has 8 members, not {len(row)}")
+        return cls(
+            _int(row[0]),
+            _str(row[1]),
+            _str(row[2]),
+            _str(row[3]),
+            _int(row[4]),
+            _int(row[5]),
+            _int(row[6]),
+            provenances[_ref(row[7], len(provenances))],
         )
 
 
@@ -279,6 +400,57 @@ class HandleRecord(Record):
             _provenance(obj["provenance"]),
         )
 
+    def _stored(self) -> Any:
+        # Each distinct provenance once (a created handle's values, ``created`` and
+        # ``provenance`` are usually one), referred to by its position in ``provenances``.
+        table: list[list[Any]] = []
+        positions: dict[Provenance, int] = {}
+
+        def ref(provenance: Provenance) -> int:
+            position = positions.get(provenance)
+            if position is None:
+                position = positions[provenance] = len(table)
+                table.append(provenance.packed())
+            return position
+
+        return {
+            "handle": self.handle,
+            "prefix": self.prefix,
+            "suffix": self.suffix,
+            "handle_key": self.handle_key,
+            "prefix_node": self.prefix_node,
+            "template": self.template,
+            "values": [value.packed(ref(value.provenance)) for value in self.values],
+            "version": self.version,
+            "commitment": self.commitment,
+            "source": self.source,
+            "deleted": self.deleted,
+            "created": ref(self.created),
+            "provenance": ref(self.provenance),
+            "provenances": table,
+        }
+
+    @classmethod
+    def _unstored(cls, obj: Any) -> Self:
+        obj = _dict(obj)
+        table = tuple(Provenance.unpacked(row) for row in _list(obj["provenances"]))
+        size = len(table)
+        return cls(
+            _str(obj["handle"]),
+            _str(obj["prefix"]),
+            _str(obj["suffix"]),
+            _str(obj["handle_key"]),
+            _str(obj["prefix_node"]),
+            _str(obj["template"]),
+            tuple(IndexedValue.unpacked(value, table) for value in _list(obj["values"])),
+            _int(obj["version"]),
+            _str(obj["commitment"]),
+            _str(obj["source"]),
+            _bool(obj["deleted"]),
+            table[_ref(obj["created"], size)],
+            table[_ref(obj["provenance"], size)],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceRecord(Record):
@@ -319,6 +491,7 @@ class PrefixRecord(Record):
     provenance: Provenance
 
     _name: ClassVar[str] = "prefix record"
+    _provenances: ClassVar[tuple[str, ...]] = ("created", "provenance")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -406,6 +579,7 @@ class TemplateRecord(Record):
     provenance: Provenance
 
     _name: ClassVar[str] = "template record"
+    _provenances: ClassVar[tuple[str, ...]] = ("provenance",)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -447,6 +621,7 @@ class BatchRecordInfo(Record):
     provenance: Provenance
 
     _name: ClassVar[str] = "batch record"
+    _provenances: ClassVar[tuple[str, ...]] = ("provenance",)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -492,12 +667,21 @@ class HistoryEntry(Record):
     detail: dict[str, Any]
 
     _name: ClassVar[str] = "history entry"
+    _exact: ClassVar[bool] = True  # ``detail`` may hold any uint256 of an event
 
     def to_json(self) -> dict[str, Any]:
         return {
             "event": self.event,
             "timestamp": self.timestamp,
             "provenance": self.provenance.to_json(),
+            "detail": self.detail,
+        }
+
+    def _stored(self) -> Any:
+        return {
+            "event": self.event,
+            "timestamp": self.timestamp,
+            "provenance": self.provenance.packed(),
             "detail": self.detail,
         }
 

@@ -4,37 +4,48 @@ One builder per key family (``<family>_key``), a prefix for iterating each famil
 (``<FAMILY>_PREFIX``, and ``<family>_prefix(...)`` for the entries under one id), and parsers
 for the trailing parts a reader needs. Integers are big-endian and fixed width so keys sort in
 number order; nodes, handle keys and template ids are their raw 32 bytes, addresses their raw
-20. A later layout is a new module with ``SCHEMA_VERSION = 2`` and ``v2:`` keys.
+20. Every key starts with :data:`KEY_PREFIX`, the layout's version: a layout whose keys or
+stored forms change gets the next one, and :func:`check_layout` refuses an index written in an
+earlier layout (it is rebuilt from the chain, not read wrongly). Layout 1 (``v1:``) stored each
+provenance in full in every record; layout 2 packs it (docs/index.md, "Stored forms").
 
-A history entry that is not a batch record has ``record_index`` 0 in its ``v1:hhist:`` key.
+A history entry that is not a batch record has ``record_index`` 0 in its ``v2:hhist:`` key.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from idfuse_node.exceptions import IndexLayoutError
 from idfuse_sdk.exceptions import ValidationError
 
-SCHEMA_VERSION: Final = 1
+if TYPE_CHECKING:
+    from idfuse_node.indexer.store import IndexStore
 
-CHECKPOINT_KEY: Final = b"v1:meta:checkpoint"
-CHAIN_KEY: Final = b"v1:meta:chain"
-COUNTS_KEY: Final = b"v1:meta:counts"
-BLOCK_PREFIX: Final = b"v1:block:"
-UNDO_PREFIX: Final = b"v1:undo:"
-HANDLE_PREFIX: Final = b"v1:handle:"
-SUFFIX_PREFIX: Final = b"v1:suffix:"
-HCOUNT_PREFIX: Final = b"v1:hcount:"
-PREFIX_PREFIX: Final = b"v1:prefix:"
-PNAME_PREFIX: Final = b"v1:pname:"
-CHILD_PREFIX: Final = b"v1:child:"
-OWNER_PREFIX: Final = b"v1:owner:"
-TEMPLATE_PREFIX: Final = b"v1:template:"
-PTEMPLATE_PREFIX: Final = b"v1:ptemplate:"
-BATCH_PREFIX: Final = b"v1:batch:"
-BNODE_PREFIX: Final = b"v1:bnode:"
-HHIST_PREFIX: Final = b"v1:hhist:"
-PHIST_PREFIX: Final = b"v1:phist:"
+SCHEMA_VERSION: Final = 2
+KEY_PREFIX: Final = b"v2:"
+"""The start of every key of this layout."""
+EARLIER_KEY_PREFIXES: Final = (b"v1:",)
+"""Key starts of earlier layouts, which this version does not read."""
+
+CHECKPOINT_KEY: Final = KEY_PREFIX + b"meta:checkpoint"
+CHAIN_KEY: Final = KEY_PREFIX + b"meta:chain"
+COUNTS_KEY: Final = KEY_PREFIX + b"meta:counts"
+BLOCK_PREFIX: Final = KEY_PREFIX + b"block:"
+UNDO_PREFIX: Final = KEY_PREFIX + b"undo:"
+HANDLE_PREFIX: Final = KEY_PREFIX + b"handle:"
+SUFFIX_PREFIX: Final = KEY_PREFIX + b"suffix:"
+HCOUNT_PREFIX: Final = KEY_PREFIX + b"hcount:"
+PREFIX_PREFIX: Final = KEY_PREFIX + b"prefix:"
+PNAME_PREFIX: Final = KEY_PREFIX + b"pname:"
+CHILD_PREFIX: Final = KEY_PREFIX + b"child:"
+OWNER_PREFIX: Final = KEY_PREFIX + b"owner:"
+TEMPLATE_PREFIX: Final = KEY_PREFIX + b"template:"
+PTEMPLATE_PREFIX: Final = KEY_PREFIX + b"ptemplate:"
+BATCH_PREFIX: Final = KEY_PREFIX + b"batch:"
+BNODE_PREFIX: Final = KEY_PREFIX + b"bnode:"
+HHIST_PREFIX: Final = KEY_PREFIX + b"hhist:"
+PHIST_PREFIX: Final = KEY_PREFIX + b"phist:"
 
 
 def _id(value: bytes, size: int, title: str) -> bytes:
@@ -57,21 +68,40 @@ def _tail(key: bytes, prefix: bytes, size: int | None, family: str) -> bytes:
     return key[len(prefix) :]
 
 
+def check_layout(store: IndexStore) -> None:
+    """Refuse an index written in an earlier layout: one that holds an earlier layout's chain
+    binding or checkpoint (the indexer writes the binding before anything else). Two point
+    reads, which LevelDB's bloom filters answer without reading a data block.
+
+    :raises IndexLayoutError: ``store`` holds an earlier layout's index.
+    """
+    for earlier in EARLIER_KEY_PREFIXES:
+        if store.get(earlier + b"meta:chain") is None and store.get(earlier + b"meta:checkpoint") is None:
+            continue
+        where = getattr(store, "path", None)
+        raise IndexLayoutError(
+            f"the index{'' if where is None else f' at {where}'} was written by an earlier "
+            f"version of idfuse (layout {earlier.decode().rstrip(':')}; this version reads "
+            f"layout v{SCHEMA_VERSION}): delete it and start again, and the indexer rebuilds "
+            "it from the chain (the chain is kept apart and is not affected)"
+        )
+
+
 # Meta
 
 
 def checkpoint_key() -> bytes:
-    """``v1:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
+    """``v2:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
     return CHECKPOINT_KEY
 
 
 def chain_key() -> bytes:
-    """``v1:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
+    """``v2:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
     return CHAIN_KEY
 
 
 def counts_key() -> bytes:
-    """``v1:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
+    """``v2:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
     return COUNTS_KEY
 
 
@@ -79,7 +109,7 @@ def counts_key() -> bytes:
 
 
 def block_key(number: int) -> bytes:
-    """``v1:block:`` number(8) → the indexed block's 32-byte hash."""
+    """``v2:block:`` number(8) → the indexed block's 32-byte hash."""
     return BLOCK_PREFIX + _uint(number, 8, "block number")
 
 
@@ -89,7 +119,7 @@ def parse_block_key(key: bytes) -> int:
 
 
 def undo_key(number: int) -> bytes:
-    """``v1:undo:`` number(8) → the block's undo log."""
+    """``v2:undo:`` number(8) → the block's undo log."""
     return UNDO_PREFIX + _uint(number, 8, "block number")
 
 
@@ -102,7 +132,7 @@ def parse_undo_key(key: bytes) -> int:
 
 
 def handle_record_key(handle_key: bytes) -> bytes:
-    """``v1:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
+    """``v2:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
     return HANDLE_PREFIX + _id(handle_key, 32, "handle key")
 
 
@@ -112,7 +142,7 @@ def suffix_prefix(prefix_node: bytes) -> bytes:
 
 
 def suffix_key(prefix_node: bytes, suffix: str) -> bytes:
-    """``v1:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
+    """``v2:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
     return suffix_prefix(prefix_node) + suffix.encode("utf-8")
 
 
@@ -125,7 +155,7 @@ def parse_suffix_key(key: bytes) -> tuple[bytes, str]:
 
 
 def hcount_key(prefix_node: bytes) -> bytes:
-    """``v1:hcount:`` prefix_node → the prefix's live handles, uint64."""
+    """``v2:hcount:`` prefix_node → the prefix's live handles, uint64."""
     return HCOUNT_PREFIX + _id(prefix_node, 32, "prefix node")
 
 
@@ -133,12 +163,12 @@ def hcount_key(prefix_node: bytes) -> bytes:
 
 
 def prefix_record_key(node: bytes) -> bytes:
-    """``v1:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
+    """``v2:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
     return PREFIX_PREFIX + _id(node, 32, "node")
 
 
 def pname_key(name: str) -> bytes:
-    """``v1:pname:`` lower(name) UTF-8 → the prefix's node."""
+    """``v2:pname:`` lower(name) UTF-8 → the prefix's node."""
     return PNAME_PREFIX + name.lower().encode("utf-8")
 
 
@@ -153,7 +183,7 @@ def child_prefix(parent: bytes) -> bytes:
 
 
 def child_key(parent: bytes, node: bytes) -> bytes:
-    """``v1:child:`` parent ‖ node → empty."""
+    """``v2:child:`` parent ‖ node → empty."""
     return child_prefix(parent) + _id(node, 32, "node")
 
 
@@ -169,7 +199,7 @@ def owner_prefix(address: bytes) -> bytes:
 
 
 def owner_key(address: bytes, node: bytes) -> bytes:
-    """``v1:owner:`` address ‖ node → empty."""
+    """``v2:owner:`` address ‖ node → empty."""
     return owner_prefix(address) + _id(node, 32, "node")
 
 
@@ -183,7 +213,7 @@ def parse_owner_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def template_record_key(template_id: bytes) -> bytes:
-    """``v1:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
+    """``v2:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
     return TEMPLATE_PREFIX + _id(template_id, 32, "template id")
 
 
@@ -193,7 +223,7 @@ def ptemplate_prefix(prefix_node: bytes) -> bytes:
 
 
 def ptemplate_key(prefix_node: bytes, template_id: bytes) -> bytes:
-    """``v1:ptemplate:`` prefix_node ‖ template_id → empty."""
+    """``v2:ptemplate:`` prefix_node ‖ template_id → empty."""
     return ptemplate_prefix(prefix_node) + _id(template_id, 32, "template id")
 
 
@@ -207,7 +237,7 @@ def parse_ptemplate_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def batch_record_key(batch_id: int) -> bytes:
-    """``v1:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
+    """``v2:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
     return BATCH_PREFIX + _uint(batch_id, 32, "batch id")
 
 
@@ -223,7 +253,7 @@ def bnode_prefix(batch_id: int, level: int | None = None) -> bytes:
 
 
 def bnode_key(batch_id: int, level: int, position: int) -> bytes:
-    """``v1:bnode:`` batch_id(32) ‖ level(1) ‖ position(4) → a 32-byte Merkle node."""
+    """``v2:bnode:`` batch_id(32) ‖ level(1) ‖ position(4) → a 32-byte Merkle node."""
     return bnode_prefix(batch_id, level) + _uint(position, 4, "merkle position")
 
 
@@ -242,7 +272,7 @@ def hhist_prefix(handle_key: bytes) -> bytes:
 
 
 def hhist_key(handle_key: bytes, block: int, log_index: int, record_index: int = 0) -> bytes:
-    """``v1:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
+    """``v2:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
     return hhist_prefix(handle_key) + hhist_position(block, log_index, record_index)
 
 
@@ -272,7 +302,7 @@ def phist_prefix(node: bytes) -> bytes:
 
 
 def phist_key(node: bytes, block: int, log_index: int) -> bytes:
-    """``v1:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
+    """``v2:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
     return phist_prefix(node) + phist_position(block, log_index)
 
 

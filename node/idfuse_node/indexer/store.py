@@ -23,7 +23,8 @@ from typing import Any, Final, Self
 
 import plyvel  # type: ignore[import-untyped]  # plyvel ships no type information
 
-from idfuse_node.exceptions import StorageUnavailableError
+from idfuse_node.exceptions import IndexLayoutError, StorageUnavailableError
+from idfuse_node.indexer.schema import check_layout
 from idfuse_node.storage import open_leveldb, storage_error
 
 __all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
@@ -201,6 +202,14 @@ def max_open_files() -> int:
     return max(64, min(65_536, soft // 2))
 
 
+WRITE_BUFFER_BYTES: Final = 32 << 20
+"""LevelDB's memtable (its default: 4 MiB): a backfill writes hundreds of MB, and each memtable
+becomes a level-0 table that compaction merges again."""
+TABLE_FILE_BYTES: Final = 8 << 20
+"""Table files' size (LevelDB's default: 2 MiB): a 10-million-identifier index is then about a
+thousand tables, not thousands, for the table cache to keep open."""
+
+
 CORRUPT_ADVICE: Final = (
     "the index can be rebuilt from the chain: stop the node, delete this index directory "
     "and start again (the chain is kept apart and is not affected)"
@@ -218,6 +227,8 @@ class LevelDBIndexStore(IndexStore):
     :raises StorageCorruptError: The path is not a LevelDB directory, a table file does not
         match the MANIFEST, or LevelDB reports it corrupt; the directory is left as it was.
     :raises StorageUnavailableError: Permission denied, missing parent, or another I/O error.
+    :raises IndexLayoutError: The directory holds an index in an earlier layout
+        (:func:`~idfuse_node.indexer.schema.check_layout`); it is closed again, unchanged.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
@@ -228,7 +239,14 @@ class LevelDBIndexStore(IndexStore):
             advice=CORRUPT_ADVICE,
             bloom_filter_bits=BLOOM_FILTER_BITS,
             max_open_files=max_open_files(),
+            write_buffer_size=WRITE_BUFFER_BYTES,
+            max_file_size=TABLE_FILE_BYTES,
         )
+        try:
+            check_layout(self)
+        except IndexLayoutError:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"

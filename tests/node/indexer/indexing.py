@@ -33,6 +33,6 @@ def dump(store, *, bookkeeping: bool = False) -> list[tuple[bytes, bytes]]:
     committed as final, with no undo log, depends on when it was indexed, not on the chain)."""
     return [
         (key, value)
-        for key, value in store.iterate(b"v1:")
+        for key, value in store.iterate(schema.KEY_PREFIX)
         if bookkeeping or not key.startswith(schema.UNDO_PREFIX)
     ]

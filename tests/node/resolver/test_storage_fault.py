@@ -27,11 +27,11 @@ def damaged(tmp_path: Path) -> Iterator[tuple[str, Built, Path]]:
         built = populate(store)
     LevelDBIndexStore(path).close()  # opening again moves the log into a table
     (table,) = path.glob("*.ldb")
-    size = table.stat().st_size
+    store = LevelDBIndexStore(path)
+    server = ResolverServer(create_app(IndexReader(store), settings=ResolverSettings(chain_head=lambda: 10)))
+    size = table.stat().st_size  # damaged while served: same size, so the MANIFEST still matches
     with table.open("r+b") as out:
         out.write(b"\xa5" * (size - FOOTER))
-    store = LevelDBIndexStore(path)  # same size as the MANIFEST says: it opens
-    server = ResolverServer(create_app(IndexReader(store), settings=ResolverSettings(chain_head=lambda: 10)))
     server.start()
     try:
         yield server.url, built, path
