@@ -13,6 +13,7 @@ from idfuse_sdk.encoding import (
     BatchRecord,
     HandleValue,
     TemplateField,
+    _obeys_rules,
     canonical_batch,
     check_template,
     commitment,
@@ -170,6 +171,31 @@ def test_value_rules(value: HandleValue, message: str) -> None:
     with pytest.raises(ValidationError) as info:
         encode_values([value])
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("type_", ["HS_ADMIN", "hs_serv", "HS_SITE", "HS_SITE.PREFIX", "Hs_Site6"])
+def _rules_hold(value: HandleValue) -> bool:
+    try:
+        value._check_rules("value")
+    except ValidationError:
+        return False
+    return True
+
+
+@given(
+    index=st.integers(-1, 2**32) | st.sampled_from([1, 99, 100, 101, 102, 2**32 - 1]),
+    type_=st.text(max_size=66) | st.sampled_from(["URL", "hs_site.x", "HS_SERV", "A B", "T" * 64]),
+    data=st.binary(max_size=12) | st.sampled_from([b"x" * 8192, b"x" * 8193, b"ok\xff"]),
+    fmt=st.integers(-1, 5),
+    ttl=st.integers(-1, 2**32) | st.just(2**32 - 1),
+    permissions=st.integers(-1, 16),
+)
+def test_the_one_expression_check_agrees_with_each_rule(
+    index: int, type_: str, data: bytes, fmt: int, ttl: int, permissions: int
+) -> None:
+    # validate() trusts _obeys_rules when it says yes: it must never say yes to a broken rule
+    value = HandleValue(index, type_, data, fmt, ttl, permissions)  # type: ignore[arg-type]
+    assert _obeys_rules(value) == _rules_hold(value)
 
 
 @pytest.mark.parametrize("type_", ["HS_ADMIN", "hs_serv", "HS_SITE", "HS_SITE.PREFIX", "Hs_Site6"])

@@ -402,16 +402,16 @@ class HandleRecord(Record):
 
     def _stored(self) -> Any:
         # Each distinct provenance once (a created handle's values, ``created`` and
-        # ``provenance`` are usually one), referred to by its position in ``provenances``.
-        table: list[list[Any]] = []
-        positions: dict[Provenance, int] = {}
+        # ``provenance`` are usually one object), referred to by its position in ``provenances``;
+        # a record has few, so a scan by identity, then equality, beats hashing eight fields.
+        known: list[Provenance] = []
 
         def ref(provenance: Provenance) -> int:
-            position = positions.get(provenance)
-            if position is None:
-                position = positions[provenance] = len(table)
-                table.append(provenance.packed())
-            return position
+            for position, seen in enumerate(known):
+                if seen is provenance or seen == provenance:
+                    return position
+            known.append(provenance)
+            return len(known) - 1
 
         return {
             "handle": self.handle,
@@ -427,7 +427,7 @@ class HandleRecord(Record):
             "deleted": self.deleted,
             "created": ref(self.created),
             "provenance": ref(self.provenance),
-            "provenances": table,
+            "provenances": [provenance.packed() for provenance in known],
         }
 
     @classmethod
