@@ -9,6 +9,7 @@ mapping). Nothing here reads the index.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
@@ -30,16 +31,26 @@ ADMIN_PERMISSIONS: Final = "011111110011"
 no naming-authority rights), as Handle writes them for a handle's owner."""
 
 
+@functools.lru_cache(maxsize=4096)
 def iso_time(seconds: int) -> str:
-    """A block time as Handle writes timestamps: ISO 8601, UTC, to the second (``...Z``)."""
+    """A block time as Handle writes timestamps: ISO 8601, UTC, to the second (``...Z``).
+    Cached: an answer's values and the answers of one block share their times."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def provenance_json(provenance: Provenance) -> dict[str, Any]:
     """The provenance members every answer carries (batch members only when set)."""
-    document = provenance.to_json()
-    if provenance.batch_id is None:
-        del document["batch_id"], document["record_index"]
+    document = {
+        "chain_id": provenance.chain_id,
+        "registry": provenance.registry,
+        "block_number": provenance.block_number,
+        "block_hash": provenance.block_hash,
+        "tx_hash": provenance.tx_hash,
+        "log_index": provenance.log_index,
+    }
+    if provenance.batch_id is not None:
+        document["batch_id"] = provenance.batch_id
+        document["record_index"] = provenance.record_index
     return document
 
 
