@@ -98,6 +98,13 @@ def _strs(value: object) -> tuple[str, ...]:
     return tuple(_str(item) for item in _list(value))
 
 
+def _row(value: object, sizes: tuple[int, ...], what: str) -> list[Any]:
+    row = _list(value)
+    if len(row) not in sizes:
+        raise _Malformed(f"{what} has {' or '.join(map(str, sizes))} members, not {len(row)}")
+    return row
+
+
 def _ref(value: object, size: int) -> int:
     position = _int(value)
     if not 0 <= position < size:
@@ -243,9 +250,7 @@ class Provenance(Record):
     @classmethod
     def unpacked(cls, value: object) -> Self:
         """The provenance a :meth:`packed` array describes (raising what ``_DECODE_ERRORS`` lists)."""
-        row = _list(value)
-        if len(row) not in (6, 8):
-            raise _Malformed(f"a packed provenance has 6 or 8 members, not {len(row)}")
+        row = _row(value, (6, 8), "a packed provenance")
         return cls(
             _int(row[0]),
             _str(row[1]),
@@ -330,9 +335,7 @@ class IndexedValue(Record):
     @classmethod
     def unpacked(cls, value: object, provenances: Sequence[Provenance]) -> Self:
         """The value a :meth:`packed` array describes, its provenance looked up in ``provenances``."""
-        row = _list(value)
-        if len(row) != 8:
-            raise _Malformed(f"a packed value has 8 members, not {len(row)}")
+        row = _row(value, (8,), "a packed value")
         return cls(
             _int(row[0]),
             _str(row[1]),
