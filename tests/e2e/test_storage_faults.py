@@ -1,7 +1,7 @@
 """Every command that opens a LevelDB (``idfuse node start``, ``idfuse ledger start``, ``idfuse
-indexer``, ``idfuse resolver``) refuses a locked, unreadable or corrupt chain or index in one
-line that names the directory, exits 1, and leaves the data as it was: never an empty database
-over existing data. A missing index is still rebuilt.
+indexer``, ``idfuse resolver``, ``idfuse node compact``) refuses a locked, unreadable or corrupt
+chain or index in one line that names the directory, exits 1, and leaves the data as it was:
+never an empty database over existing data. A missing index is still rebuilt.
 
 Unreadable: the database directory's mode is 000. The tests run as root, which ``chmod 000``
 does not stop (CAP_DAC_OVERRIDE), so as root those commands run without the two capabilities that
@@ -46,6 +46,7 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     # a dead endpoint: the index is opened (and refused) before the chain is asked anything
     "indexer": lambda d: ["indexer", "--rpc", "http://127.0.0.1:9", "--data-dir", str(d)],
     "resolver": lambda d: ["resolver", "--data-dir", str(d), "--port", "0"],
+    "node compact": lambda d: ["node", "compact", "--data-dir", str(d)],
 }
 CASES = [
     ("node start", "chain"),
@@ -53,6 +54,7 @@ CASES = [
     ("ledger start", "chain"),
     ("indexer", "index"),
     ("resolver", "index"),
+    ("node compact", "index"),
 ]
 ADVICE = {"chain": "restore it from a backup", "index": "rebuilt from the chain"}
 
@@ -169,6 +171,7 @@ def _lose_the_manifest(db: Path) -> None:
         ("indexer", "index", _truncate_a_table),
         ("resolver", "index", _lose_the_manifest),
         ("resolver", "index", _truncate_a_table),
+        ("node compact", "index", _truncate_a_table),
     ],
 )
 def test_a_corrupt_database_is_refused_and_kept(data_dir, command, name, damage):
@@ -234,7 +237,7 @@ def _to_layout_v1(db: Path) -> None:
         handle.close()
 
 
-@pytest.mark.parametrize("command", ["node start", "indexer", "resolver"])
+@pytest.mark.parametrize("command", ["node start", "indexer", "resolver", "node compact"])
 def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
     db = data_dir / "index"
     _to_layout_v1(db)
@@ -247,3 +250,21 @@ def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
     )
     assert contents(db) == before
     assert contents(data_dir / "chain") == chain
+
+
+def test_compact_keeps_every_entry(data_dir):
+    db = data_dir / "index"
+    before, chain = contents(db), contents(data_dir / "chain")
+    result = run_idfuse(*COMMANDS["node compact"](data_dir))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.startswith(f"compacting {db} (")
+    assert result.stdout.startswith(f"compacted {db} in ")
+    assert contents(db) == before
+    assert contents(data_dir / "chain") == chain
+
+
+def test_compact_without_an_index_says_so(tmp_path):
+    result = run_idfuse("node", "compact", "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'index'} holds no index: nothing to compact"
+    assert not (tmp_path / "index").exists()

@@ -3,14 +3,17 @@ running one how it is doing.
 
 ``start`` initialises an empty data directory, serves JSON-RPC and the resolver until SIGTERM
 or Ctrl-C and writes both URLs into ``DIR/endpoints.json``; ``status`` reads that file and asks
-the node over HTTP. Every failure the user can fix is one line on stderr and exit code 1.
+the node over HTTP; ``compact`` compacts a stopped node's (or indexer's) index. Every failure
+the user can fix is one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,6 +170,64 @@ def status_command(
     typer.echo(
         f"index holds  {counts.get('prefixes', 0)} prefixes, {counts.get('identifiers', 0)} identifiers, "
         f"{counts.get('batches', 0)} batches"
+    )
+
+
+COMPACT_PROGRESS_SECONDS = 30.0
+
+
+def _bytes_in(directory: Path) -> int:
+    return sum(entry.stat().st_size for entry in directory.iterdir() if entry.is_file())
+
+
+COMPACT_HELP = (
+    "Compact DIR/index, the LevelDB index of a stopped node, indexer or resolver.\n\n"
+    "After a backfill of millions of identifiers LevelDB's own compaction lags behind the "
+    "writes, and every read looks in a table of each level; compacted, in one. It takes minutes "
+    "for millions of identifiers (about 4 for 10 million). Stop what uses DIR first: the index "
+    "is locked while it runs. Interrupting is safe: LevelDB installs compacted tables "
+    "atomically.\n\n"
+    "Example: idfuse node compact --data-dir ./node"
+)
+
+
+@app.command("compact", help=COMPACT_HELP)
+def compact_command(data_dir: Path | None = DATA_DIR_OPTION) -> None:
+    """Compact DIR/index (see COMPACT_HELP)."""
+    from idfuse_node.indexer.store import LevelDBIndexStore
+
+    index = DataDir(data_dir or default_data_dir()).index_db
+    if not (index / "CURRENT").is_file():
+        raise fail(f"{index} holds no index: nothing to compact")
+    before = _bytes_in(index)
+    typer.echo(f"compacting {index} ({before / 1e6:,.1f} MB)", err=True)
+    started = time.monotonic()
+    failure: list[IdfuseNodeError] = []
+
+    def compact() -> None:
+        try:
+            with LevelDBIndexStore(index, create=False) as store:
+                store.compact()
+        except IdfuseNodeError as error:
+            failure.append(error)
+
+    worker = threading.Thread(target=compact, name="idfuse-compact", daemon=True)
+    worker.start()
+    try:
+        worker.join(COMPACT_PROGRESS_SECONDS)
+        while worker.is_alive():
+            typer.echo(f"  still compacting ({time.monotonic() - started:,.0f} s)", err=True)
+            worker.join(COMPACT_PROGRESS_SECONDS)
+    except KeyboardInterrupt:
+        # LevelDB cannot be stopped mid-compaction; leaving now is safe (tables are installed
+        # atomically through its MANIFEST), and skips closing a database still in use.
+        typer.echo("interrupted: the index is as it was, or partly compacted; both are whole", err=True)
+        os._exit(130)
+    if failure:
+        raise fail(str(failure[0]))
+    typer.echo(
+        f"compacted {index} in {time.monotonic() - started:,.1f} s: "
+        f"{before / 1e6:,.1f} MB -> {_bytes_in(index) / 1e6:,.1f} MB"
     )
 
 
