@@ -13,6 +13,7 @@ filters, keyed by the handle as asked and checked against the stored record's ex
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -62,18 +63,19 @@ class _Answers:
 
     def __init__(self, at: Checkpoint | None) -> None:
         self.at = at
-        self.by_text: dict[str, tuple[bytes, bytes, bytes]] = {}
-        self.by_raw: dict[bytes, str] = {}
+        # OrderedDict: dropping the oldest is O(1) (a dict's first key is found by scanning
+        # past every slot its earlier deletions left empty)
+        self.by_text: OrderedDict[str, tuple[bytes, bytes, bytes]] = OrderedDict()
+        self.by_raw: OrderedDict[bytes, str] = OrderedDict()
 
     def remember(self, text: str, raw: bytes | None, entry: tuple[bytes, bytes, bytes]) -> None:
-        # Only the event loop's thread renders answers (the Handle API is async), so nothing
-        # changes these dicts between taking the oldest key and dropping it.
+        # Only the event loop's thread renders answers (the Handle API is async).
         if text not in self.by_text and len(self.by_text) >= MAX_CACHED_ANSWERS:
-            del self.by_text[next(iter(self.by_text))]
+            self.by_text.popitem(last=False)
         self.by_text[text] = entry
         if raw is not None:
             if raw not in self.by_raw and len(self.by_raw) >= MAX_CACHED_ANSWERS:
-                del self.by_raw[next(iter(self.by_raw))]
+                self.by_raw.popitem(last=False)
             self.by_raw[raw] = text
 
 
