@@ -202,14 +202,17 @@ def compact_command(data_dir: Path | None = DATA_DIR_OPTION) -> None:
     before = _bytes_in(index)
     typer.echo(f"compacting {index} ({before / 1e6:,.1f} MB)", err=True)
     started = time.monotonic()
-    failure: list[IdfuseNodeError] = []
+    failure: list[str] = []
 
     def compact() -> None:
         try:
             with LevelDBIndexStore(index, create=False) as store:
                 store.compact()
         except IdfuseNodeError as error:
-            failure.append(error)
+            failure.append(str(error))
+        except Exception as error:  # a bug: still one line for the user, the trace in the log
+            log.debug("unexpected failure", exc_info=True)
+            failure.append(f"unexpected {type(error).__name__}: {error}")
 
     worker = threading.Thread(target=compact, name="idfuse-compact", daemon=True)
     worker.start()
@@ -224,7 +227,7 @@ def compact_command(data_dir: Path | None = DATA_DIR_OPTION) -> None:
         typer.echo("interrupted: the index is as it was, or partly compacted; both are whole", err=True)
         os._exit(130)
     if failure:
-        raise fail(str(failure[0]))
+        raise fail(failure[0])
     typer.echo(
         f"compacted {index} in {time.monotonic() - started:,.1f} s: "
         f"{before / 1e6:,.1f} MB -> {_bytes_in(index) / 1e6:,.1f} MB"
