@@ -40,17 +40,9 @@ def iso_time(seconds: int) -> str:
 
 def provenance_json(provenance: Provenance) -> dict[str, Any]:
     """The provenance members every answer carries (batch members only when set)."""
-    document = {
-        "chain_id": provenance.chain_id,
-        "registry": provenance.registry,
-        "block_number": provenance.block_number,
-        "block_hash": provenance.block_hash,
-        "tx_hash": provenance.tx_hash,
-        "log_index": provenance.log_index,
-    }
-    if provenance.batch_id is not None:
-        document["batch_id"] = provenance.batch_id
-        document["record_index"] = provenance.record_index
+    document = provenance.to_json()
+    if provenance.batch_id is None:
+        del document["batch_id"], document["record_index"]
     return document
 
 
