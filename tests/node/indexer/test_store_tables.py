@@ -4,6 +4,7 @@ import resource
 
 import pytest
 
+from idfuse_node.indexer import store as store_module
 from idfuse_node.indexer.store import LevelDBIndexStore, max_open_files
 
 
@@ -19,25 +20,31 @@ def nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_half_the_limit_bounded_by_a_floor_and_a_cap(nofile):
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    nofile(1024)
-    assert max_open_files() == 512  # the other half for the resolver's connections
-    nofile(100)
-    assert max_open_files() == 64
-    if hard >= 20_000:
-        nofile(20_000)
-        assert max_open_files() == 10_000
-    if hard == resource.RLIM_INFINITY or hard >= 200_000:
-        nofile(200_000)
-        assert max_open_files() == 65_536
+@pytest.mark.parametrize(
+    ("soft", "expected"),
+    [
+        (100, 64),  # the floor
+        (1024, 512),  # the other half for the resolver's connections
+        (20_000, 10_000),
+        (200_000, 65_536),  # the cap
+        (resource.RLIM_INFINITY, 65_536),
+    ],
+)
+def test_half_the_limit_bounded_by_a_floor_and_a_cap(monkeypatch, soft, expected):
+    # every limit, whatever this machine's hard limit allows setting
+    monkeypatch.setattr(store_module.resource, "getrlimit", lambda _: (soft, resource.RLIM_INFINITY))
+    assert max_open_files() == expected
 
 
 def test_a_store_opens_and_serves_under_a_small_open_file_limit(tmp_path, nofile):
     # 64 tables at 128 descriptors: LevelDB needs its own files besides (log, manifest, lock)
     nofile(128)
     assert max_open_files() == 64
-    with LevelDBIndexStore(tmp_path / "index") as store:
-        store.write({b"v1:k%d" % n: b"v" for n in range(1000)}, [])
-        assert store.get(b"v1:k999") == b"v"
-        assert len(list(store.iterate(b"v1:k"))) == 1000
+    path = tmp_path / "index"
+    for part in range(4):  # each reopen leaves a table: reads below open every one
+        with LevelDBIndexStore(path) as store:
+            store.write({b"v2:k%d" % n: b"v%d" % part for n in range(part, 1000, 4)}, [])
+    with LevelDBIndexStore(path) as store:
+        assert len(list(path.glob("*.ldb"))) >= 4
+        assert store.get(b"v2:k999") == b"v3"
+        assert dict(store.iterate(b"v2:k")) == {b"v2:k%d" % n: b"v%d" % (n % 4) for n in range(1000)}
