@@ -5,7 +5,6 @@ a trusted proxy)."""
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -30,6 +29,7 @@ from idfuse_node.resolver.codes import RC_PROTOCOL_ERROR, RC_SERVER_TOO_BUSY
 from idfuse_node.resolver.limits import RateLimiter, forwarded_client
 from tests.e2e.processes import IdfuseProcess, run_idfuse
 from tests.node.resolver.indexdata import Built, populate
+from tests.waiting import eventually
 
 
 class FakeClock:
@@ -337,12 +337,15 @@ def test_connections_past_the_cap_get_503() -> None:
             for sock in sockets:
                 sock.close()
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            for _ in range(200):  # the closed sockets leave the server's table asynchronously
+
+            def metrics() -> httpx.Response | None:
                 answer = http.get("/metrics")
-                if answer.status_code == 200:
-                    break
-                time.sleep(0.05)
-            assert answer.status_code == 200
+                return answer if answer.status_code == 200 else None
+
+            # the closed sockets leave the server's table asynchronously
+            answer = eventually(
+                metrics, "/metrics answered once the sockets closed", timeout=10, interval=0.05
+            )
             assert 'idfuse_resolver_rejections_total{reason="concurrency"}' in answer.text
     finally:
         server.stop()
