@@ -681,6 +681,7 @@ class HistoryEntry(Record):
         }
 
     def _stored(self) -> Any:
+        # written out, not the default's to_json-then-pack: one history entry an indexed event
         return {
             "event": self.event,
             "timestamp": self.timestamp,
