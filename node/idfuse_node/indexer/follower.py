@@ -41,6 +41,7 @@ from idfuse_node.indexer.apply import BlockApplier
 from idfuse_node.indexer.records import ChainBinding, Checkpoint
 from idfuse_node.indexer.source import BlockHeaderInfo, ChainSource, LogAnswers, TxInfo
 from idfuse_node.indexer.store import IndexStore
+from idfuse_node.indexer.writebehind import WriteBehindStore
 from idfuse_node.indexer.writer import BlockWriter, FinalBlocksWriter, prune_undo, rollback_to
 
 __all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "Indexer", "IndexerOptions", "SyncResult"]
@@ -233,9 +234,15 @@ class Indexer:
         decodes, applies and commits the current one (the endpoint and the store work in
         parallel). The fetching thread only waits on the endpoint: were it to parse and decode
         too, each store read here, which lets go of the interpreter lock, would wait for that
-        thread's whole switch interval to get it back.)"""
+        thread's whole switch interval to get it back.) A third thread writes each committed
+        group to the store while this one applies the next (:class:`WriteBehindStore`); every
+        write has landed when this returns or raises."""
         ranges = self._ranges(start, head)
-        with ThreadPoolExecutor(1, thread_name_prefix="idfuse-indexer-fetch") as fetcher:
+        store = WriteBehindStore(self.store)
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="idfuse-indexer-fetch") as fetcher,
+            store,
+        ):
             pending = self._fetch_next(fetcher, ranges)
             while pending is not None:
                 if self._stop is not None and self._stop.is_set():
@@ -251,12 +258,12 @@ class Indexer:
                     if pending is not None:
                         pending.cancel()
                     raise _Reorg(moved.first - 1, final) from None
-                previous = self._stored_hash(fetched.first - 1) if fetched.first > 0 else None
+                previous = store.get(schema.block_key(fetched.first - 1)) if fetched.first > 0 else None
                 if previous is not None and fetched.headers[0].parent_hash != previous:
                     if pending is not None:
                         pending.cancel()
                     raise _Reorg(fetched.first - 1, final)
-                self._commit_blocks(fetched.headers, fetched.by_block, fetched.transactions, final)
+                self._commit_blocks(store, fetched, final)
                 self._progress(head)
 
     def _ranges(self, start: int, head: int) -> Iterator[tuple[int, int]]:
@@ -321,13 +328,8 @@ class Indexer:
         transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
         return _Fetched(first, answered.headers, by_block, transactions)
 
-    def _commit_blocks(
-        self,
-        headers: list[BlockHeaderInfo],
-        by_block: Mapping[int, list[ev.RegistryEvent]],
-        transactions: Mapping[bytes, TxInfo],
-        final: int,
-    ) -> None:
+    def _commit_blocks(self, store: IndexStore, fetched: _Fetched, final: int) -> None:
+        headers, by_block, transactions = fetched.headers, fetched.by_block, fetched.transactions
         chain_id = self.binding.chain_id
         group: FinalBlocksWriter | None = None
         grouped = 0
@@ -336,7 +338,7 @@ class Indexer:
             if header.number <= final:
                 if group is None:
                     group = FinalBlocksWriter(
-                        self.store, header.number, header.hash, header.parent_hash, header.timestamp
+                        store, header.number, header.hash, header.parent_hash, header.timestamp
                     )
                 else:
                     group.advance(header.number, header.hash, header.parent_hash, header.timestamp)
@@ -350,7 +352,7 @@ class Indexer:
             if group is not None:
                 group.commit()
                 group, grouped = None, 0
-            writer = BlockWriter(self.store, header.number, header.hash, header.parent_hash, header.timestamp)
+            writer = BlockWriter(store, header.number, header.hash, header.parent_hash, header.timestamp)
             self.events_applied += BlockApplier(writer, chain_id, transactions, self._names).apply(events)
             writer.commit()
             self.blocks_indexed += 1

@@ -16,7 +16,7 @@ import os
 import resource
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
@@ -27,7 +27,7 @@ from idfuse_node.exceptions import IndexLayoutError, StorageUnavailableError
 from idfuse_node.indexer.schema import check_layout
 from idfuse_node.storage import open_leveldb, storage_error
 
-__all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
+__all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "check_write", "prefix_end"]
 
 
 def prefix_end(prefix: bytes) -> bytes | None:
@@ -47,7 +47,11 @@ def _is_bytes(value: object) -> bool:
     return isinstance(value, bytes)
 
 
-def _check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
+def check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
+    """``deletes`` as a list, once every key and value of the write is ``bytes``.
+
+    :raises TypeError: One is not.
+    """
     # one pass in C over the common case (a final-blocks write holds ~3 entries an event)
     if not all(map(_is_bytes, puts.keys())) or not all(map(_is_bytes, puts.values())):
         for key, value in puts.items():
@@ -97,6 +101,17 @@ class IndexStore(ABC):
         :raises TypeError: A key or value is not ``bytes`` (nothing is written).
         :raises StorageError: The write failed (nothing is written).
         """
+
+    def prepare_write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> Callable[[], None]:
+        """:meth:`write` in two steps: check and stage the write now, in the calling thread;
+        the returned function writes it, durably, when called (once, from any thread). Nothing
+        is written before then. Other writes must not come in between.
+
+        :raises TypeError: A key or value is not ``bytes``.
+        """
+        deleted = check_write(puts, deletes)
+        staged = dict(puts)
+        return lambda: self.write(staged, deleted)
 
     @abstractmethod
     def close(self) -> None:
@@ -167,7 +182,7 @@ class MemoryIndexStore(IndexStore):
 
     def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
         self._live("write")
-        deleted = _check_write(puts, deletes)
+        deleted = check_write(puts, deletes)
         data, keys = self._data, self._keys
         for key in deleted:
             if data.pop(key, None) is not None:
@@ -315,16 +330,30 @@ class LevelDBIndexStore(IndexStore):
             iterator.close()
 
     def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
+        self.prepare_write(puts, deletes)()
+
+    def prepare_write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> Callable[[], None]:
+        """A plyvel write batch filled now; the function returned writes it (one LevelDB write,
+        synced, done without the interpreter lock)."""
         db = self._handle("write")
-        deleted = _check_write(puts, deletes)
+        deleted = check_write(puts, deletes)
         try:
-            with db.write_batch(transaction=True, sync=True) as batch:
-                for key in deleted:
-                    batch.delete(key)
-                for key, value in puts.items():
-                    batch.put(key, value)
+            batch = db.write_batch(sync=True)
+            for key in deleted:
+                batch.delete(key)
+            for key, value in puts.items():
+                batch.put(key, value)
         except (plyvel.Error, RuntimeError) as exc:
             raise storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
+
+        def land() -> None:
+            self._handle("write")
+            try:
+                batch.write()
+            except (plyvel.Error, RuntimeError) as exc:
+                raise storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
+
+        return land
 
     def compact(self) -> None:
         """Compact the whole index: LevelDB rewrites every table into the deepest level it fits

@@ -1,19 +1,26 @@
-"""One suite over every IndexStore backend: reads, ordered iteration, atomic writes, lifetime."""
+"""One suite over every IndexStore backend: reads, ordered iteration, atomic writes, lifetime.
+
+``write-behind`` is :class:`WriteBehindStore` over LevelDB, as the indexer backfills through it.
+"""
 
 import pytest
 
 from idfuse_node.exceptions import StorageCorruptError, StorageLockedError, StorageUnavailableError
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore, prefix_end
+from idfuse_node.indexer.writebehind import WriteBehindStore
 
 
-@pytest.fixture(params=["memory", "leveldb"])
+@pytest.fixture(params=["memory", "leveldb", "write-behind"])
 def store(request, tmp_path):
     if request.param == "memory":
         with MemoryIndexStore() as memory:
             yield memory
-    else:
+    elif request.param == "leveldb":
         with LevelDBIndexStore(tmp_path / "index") as leveldb:
             yield leveldb
+    else:
+        with LevelDBIndexStore(tmp_path / "index") as leveldb, WriteBehindStore(leveldb) as behind:
+            yield behind
 
 
 KEYS = [b"a", b"a\x00", b"a\x01", b"ab", b"ab\xff", b"ac", b"b", b"\xff", b"\xff\xff"]
@@ -116,6 +123,22 @@ def test_a_write_with_a_bad_argument_changes_nothing(filled, puts, deletes):
     with pytest.raises(TypeError):
         filled.write(puts, deletes)
     assert filled.get(b"x") is None
+    assert keys(filled.iterate(b"")) == KEYS
+
+
+def test_a_prepared_write_lands_only_when_called(store):
+    store.write({b"k": b"1", b"gone": b"x"}, [])
+    land = store.prepare_write({b"k": b"2", b"new": b"n"}, [b"gone"])
+    assert store.get(b"k") == b"1"
+    assert store.get(b"gone") == b"x"
+    assert store.get(b"new") is None
+    land()
+    assert list(store.iterate(b"")) == [(b"k", b"2"), (b"new", b"n")]
+
+
+def test_a_prepared_write_with_a_bad_argument_is_refused_at_once(filled):
+    with pytest.raises(TypeError):
+        filled.prepare_write({b"x": "text"}, [])
     assert keys(filled.iterate(b"")) == KEYS
 
 
