@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -11,7 +12,14 @@ import typer
 
 from idfuse_node.defaults import DEFAULT_CHAIN_ID
 
-__all__ = ["BLOCK_PERIOD_OPTION", "START_CHAIN_ID_OPTION", "configure_logging", "fail", "stop_on_signal"]
+__all__ = [
+    "BLOCK_PERIOD_OPTION",
+    "START_CHAIN_ID_OPTION",
+    "configure_logging",
+    "fail",
+    "settle_heap",
+    "stop_on_signal",
+]
 
 START_CHAIN_ID_OPTION = typer.Option(
     DEFAULT_CHAIN_ID, "--chain-id", min=1, help="Chain id if DIR is initialised now."
@@ -43,3 +51,19 @@ def stop_on_signal(log: logging.Logger) -> threading.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)
     return stop
+
+
+def settle_heap() -> None:
+    """Leave what a service built at start out of the garbage collector's later passes.
+
+    A node holds a few hundred thousand long-lived objects (modules, ABIs, py-evm's and the
+    index's state) and creates millions of short-lived ones (decoded events, records,
+    answers). Each full collection, triggered by the short-lived ones, would scan the
+    long-lived ones again: about 1 s of every 100,000 indexed events (docs/benchmarks.md,
+    "Indexer"). So a service calls this once it has started: it collects what start-up left
+    as garbage, then moves everything still alive to the collector's permanent generation
+    (:func:`gc.freeze`). Those objects are still freed by reference counting when dropped;
+    only a reference cycle among them would outlive its use.
+    """
+    gc.collect()
+    gc.freeze()

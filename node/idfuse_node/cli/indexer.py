@@ -16,7 +16,7 @@ from typing import Final
 
 import typer
 
-from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
+from idfuse_node.cli.common import configure_logging, fail, settle_heap, stop_on_signal
 from idfuse_node.cli.following import FollowOptions, following
 from idfuse_node.datadir import DataDir
 from idfuse_node.exceptions import IdfuseNodeError
@@ -79,6 +79,7 @@ def _run(directory: DataDir, rpc: str, follow: FollowOptions, stop: threading.Ev
         checkpoint = indexer.checkpoint()
         where = "an empty index" if checkpoint is None else f"block {checkpoint.number}"
         typer.echo(f"indexing chain {binding.chain_id} at {rpc} into {directory.index_db} from {where}")
+        settle_heap()
         indexer.run(stop)
         checkpoint = indexer.checkpoint()
     typer.echo(f"indexer stopped at block {-1 if checkpoint is None else checkpoint.number}")

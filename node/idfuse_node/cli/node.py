@@ -24,6 +24,7 @@ from idfuse_node.cli.common import (
     START_CHAIN_ID_OPTION,
     configure_logging,
     fail,
+    settle_heap,
     stop_on_signal,
 )
 from idfuse_node.cli.limits import limited
@@ -124,6 +125,7 @@ def _run(
         typer.echo(f"dev account         {node.ledger.dev_address} (keystore {directory.dev_keystore})")
         typer.echo(f"endpoints           {directory.endpoints}")
         typer.echo("stop with Ctrl-C or SIGTERM")
+        settle_heap()
         while not stop.wait(0.5):
             failure = node.failure()
             if failure is not None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 import typer
 
-from idfuse_node.cli.common import configure_logging, fail, stop_on_signal
+from idfuse_node.cli.common import configure_logging, fail, settle_heap, stop_on_signal
 from idfuse_node.cli.following import FollowOptions, following
 from idfuse_node.cli.limits import limited
 from idfuse_node.datadir import DataDir, update_endpoints
@@ -148,6 +148,7 @@ def _serve(
             indexer.start()
         update_endpoints(directory.endpoints, resolver_url=server.url)
         typer.echo(f"resolver running: {server.url} (index {directory.index_db})")
+        settle_heap()
         typer.echo("stop with Ctrl-C or SIGTERM")
         while not stop.wait(0.5):
             if indexer is not None and not indexer.is_alive():  # it stops only when asked, or fails
