@@ -1,8 +1,9 @@
 """The index's byte-level store: :class:`IndexStore`, in memory or in LevelDB.
 
 A store maps byte keys to byte values, iterates a key range in order (or reverse), and writes
-a set of puts and deletes atomically and durably. :class:`LevelDBIndexStore` writes one plyvel
-write batch with ``sync=True``; :class:`MemoryIndexStore` keeps a dict and a sorted key list.
+a set of puts and deletes atomically and durably (or stages such a write, to be landed later
+from another thread: :meth:`IndexStore.prepare_write`). :class:`LevelDBIndexStore` writes one
+plyvel write batch with ``sync=True``; :class:`MemoryIndexStore` keeps a dict and a sorted key list.
 Both refuse non-``bytes`` keys and values before changing anything, and raise
 :class:`~idfuse_node.exceptions.StorageUnavailableError` once closed. Iteration sees the
 store as it was when iteration began (a LevelDB iterator's implicit snapshot; a copy of the
@@ -27,7 +28,7 @@ from idfuse_node.exceptions import IndexLayoutError, StorageUnavailableError
 from idfuse_node.indexer.schema import check_layout
 from idfuse_node.storage import open_leveldb, storage_error
 
-__all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "check_write", "prefix_end"]
+__all__ = ["IndexStore", "LevelDBIndexStore", "MemoryIndexStore", "prefix_end"]
 
 
 def prefix_end(prefix: bytes) -> bytes | None:
@@ -47,7 +48,7 @@ def _is_bytes(value: object) -> bool:
     return isinstance(value, bytes)
 
 
-def check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
+def _check_write(puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> list[bytes]:
     """``deletes`` as a list, once every key and value of the write is ``bytes``.
 
     :raises TypeError: One is not.
@@ -109,7 +110,7 @@ class IndexStore(ABC):
 
         :raises TypeError: A key or value is not ``bytes``.
         """
-        deleted = check_write(puts, deletes)
+        deleted = _check_write(puts, deletes)
         staged = dict(puts)
         return lambda: self.write(staged, deleted)
 
@@ -182,7 +183,7 @@ class MemoryIndexStore(IndexStore):
 
     def write(self, puts: Mapping[bytes, bytes], deletes: Iterable[bytes]) -> None:
         self._live("write")
-        deleted = check_write(puts, deletes)
+        deleted = _check_write(puts, deletes)
         data, keys = self._data, self._keys
         for key in deleted:
             if data.pop(key, None) is not None:
@@ -336,7 +337,7 @@ class LevelDBIndexStore(IndexStore):
         """A plyvel write batch filled now; the function returned writes it (one LevelDB write,
         synced, done without the interpreter lock)."""
         db = self._handle("write")
-        deleted = check_write(puts, deletes)
+        deleted = _check_write(puts, deletes)
         try:
             batch = db.write_batch(sync=True)
             for key in deleted:
