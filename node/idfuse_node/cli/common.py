@@ -59,11 +59,11 @@ def settle_heap() -> None:
     A node holds a few hundred thousand long-lived objects (modules, ABIs, py-evm's and the
     index's state) and creates millions of short-lived ones (decoded events, records,
     answers). Each full collection, triggered by the short-lived ones, would scan the
-    long-lived ones again: about 1 s of every 100,000 indexed events (docs/benchmarks.md,
-    "Indexer"). So a service calls this once it has started: it collects what start-up left
-    as garbage, then moves everything still alive to the collector's permanent generation
-    (:func:`gc.freeze`). Those objects are still freed by reference counting when dropped;
-    only a reference cycle among them would outlive its use.
+    long-lived ones again: 0.6-0.7 s of every 100,000 indexed events, 0.12-0.14 s once
+    frozen (docs/benchmarks.md, "Indexer"). So a service calls this once it has started: it
+    collects what start-up left as garbage, then moves everything still alive to the
+    collector's permanent generation (:func:`gc.freeze`). Those objects are still freed by
+    reference counting when dropped; only a reference cycle among them would outlive its use.
     """
     gc.collect()
     gc.freeze()
