@@ -19,6 +19,7 @@ from idfuse_node.cli.common import (
     START_CHAIN_ID_OPTION,
     configure_logging,
     fail,
+    settle_heap,
     stop_on_signal,
 )
 from idfuse_node.datadir import DataDir, update_endpoints
@@ -114,6 +115,7 @@ def _run(directory: DataDir, host: str, port: int, block_period: float | None, s
         typer.echo(f"dev account         {service.dev_address} (keystore {directory.dev_keystore})")
         typer.echo(f"endpoints           {directory.endpoints}")
         typer.echo("stop with Ctrl-C or SIGTERM")
+        settle_heap()
         while not stop.wait(0.5):
             pass
         log.info("shutting down")

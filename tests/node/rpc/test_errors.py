@@ -1,5 +1,7 @@
 """JSON-RPC framing and error codes over raw HTTP: every failure is a JSON-RPC error, never a 500."""
 
+import json
+
 import httpx
 import pytest
 
@@ -34,6 +36,18 @@ def test_single_call_echoes_its_id(chain):
         "result": "0x539",
     }
     assert rpc(chain, "eth_blockNumber")["result"] == "0x3"
+
+
+@pytest.mark.parametrize(
+    "request_id",
+    [2**64, -(2**70), 10**30, 1.5, 1e300, -0.0, "名前", "\u2028", 0],
+)
+def test_any_json_id_is_echoed_exactly(chain, request_id):
+    """Responses are written by orjson, which stops at 64-bit integers: larger ids fall back
+    to the standard library, and floats and non-ASCII strings come back as sent."""
+    body = b'{"jsonrpc":"2.0","id":%s,"method":"eth_chainId"}' % json.dumps(request_id).encode()
+    reply = post(chain, body)
+    assert reply.json() == {"jsonrpc": "2.0", "id": request_id, "result": "0x539"}
 
 
 def test_malformed_json_is_a_parse_error(chain):
