@@ -226,11 +226,12 @@ def test_a_lost_chain_beside_its_index_is_not_replaced_by_a_new_one(data_dir):
 
 
 def _to_layout_v1(db: Path) -> None:
-    """Rewrite the index as an idfuse before layout 2 left it: its entries under ``v1:`` keys."""
+    """Rewrite the index as an idfuse before layout 2 left it: its entries under ``v1:`` keys
+    (layout 2 is refused the same way: the test covers the message and that nothing changes)."""
     handle = plyvel.DB(str(db))
     try:
         with handle.write_batch() as batch:
-            for key, value in handle.iterator(prefix=b"v2:"):
+            for key, value in handle.iterator(prefix=b"v3:"):
                 batch.delete(key)
                 batch.put(b"v1:" + key[3:], value)
     finally:
@@ -245,7 +246,7 @@ def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
     line = refused(command, data_dir)
     assert line == (
         f"error: the index at {db} was written by an earlier version of idfuse (layout v1; this "
-        "version reads layout v2): delete it and start again, and the indexer rebuilds it from "
+        "version reads layout v3): delete it and start again, and the indexer rebuilds it from "
         "the chain (the chain is kept apart and is not affected)"
     )
     assert contents(db) == before

@@ -6,7 +6,7 @@ counters and history entries through a :class:`~idfuse_node.indexer.writer.Block
 written out in docs/index.md ("Rules"); in short:
 
 - prefixes keep their own status and expiry and the effective ones their ancestors impose; a
-  status or expiry change recomputes the whole subtree (over ``v2:child:``);
+  status or expiry change recomputes the whole subtree (over ``v3:child:``);
 - a handle written individually (``createIdentifier``) replaces any batch record of it; a
   batch record for a handle that already has a record (live or deleted) is a duplicate;
 - an update keeps the timestamp and provenance of every value it leaves byte-identical;
@@ -94,31 +94,6 @@ def event_detail(event: ev.RegistryEvent) -> dict[str, Any]:
         field.name: _json(getattr(event, field.name))
         for field in fields(event)
         if field.name not in ("position", "values_encoding")
-    }
-
-
-def _written_detail(record: HandleRecord, values: Sequence[IndexedValue]) -> dict[str, Any]:
-    """:func:`event_detail` of a created or updated handle, written out (the hot path) from the
-    record the event left (whose key, node, suffix, template, version and commitment are the
-    event's, already in hex) and the event's ``values``."""
-    return {
-        "handle_key": record.handle_key,
-        "prefix_node": record.prefix_node,
-        "suffix": record.suffix,
-        "template": record.template,
-        "values": [
-            {
-                "index": value.index,
-                "type": value.type,
-                "format": value.format,
-                "data": value.data,
-                "ttl": value.ttl,
-                "permissions": value.permissions,
-            }
-            for value in values
-        ],
-        "version": record.version,
-        "commitment": record.commitment,
     }
 
 
@@ -286,7 +261,7 @@ class BlockApplier:
 
     def _recompute_subtree(self, record: PrefixRecord) -> None:
         """Recompute the effective status and expiry of ``record``'s descendants (over
-        ``v2:child:``), descending only where something changed."""
+        ``v3:child:``), descending only where something changed."""
         writer = self.writer
         stack = [record]
         while stack:
@@ -416,13 +391,18 @@ class BlockApplier:
             for value in sorted(values, key=lambda value: value.index)
         )
 
-    def _handle_history(
-        self, handle_key: bytes, provenance: Provenance, event: str, detail: dict[str, Any]
-    ) -> None:
+    def _supersede(self, record: HandleRecord) -> None:
+        """Store the history entry of the change that left ``record``, which a new change is
+        about to replace (a handle's last change lives in its record alone)."""
+        entry = record.history_entry()
+        provenance = entry.provenance
         key = schema.hhist_key(
-            handle_key, provenance.block_number, provenance.log_index, provenance.record_index or 0
+            bytes.fromhex(record.handle_key[2:]),
+            provenance.block_number,
+            provenance.log_index,
+            provenance.record_index or 0,
         )
-        self.writer.put_record(key, HistoryEntry(event, self.writer.timestamp, provenance, detail))
+        self.writer.put_record(key, entry)
 
     def _went_live(self, prefix_node: bytes, suffix: str, handle_key: bytes) -> None:
         self.writer.put(schema.suffix_key(prefix_node, suffix), handle_key)
@@ -435,6 +415,8 @@ class BlockApplier:
         name = self._prefix_name(event.prefix_node, event.event)
         provenance = self._provenance(event.position)
         values = self._values(event.values, provenance)
+        if existing is not None:
+            self._supersede(existing)
         record = HandleRecord(
             handle=f"{name}/{event.suffix}",
             prefix=name,
@@ -449,11 +431,12 @@ class BlockApplier:
             deleted=False,
             created=provenance if existing is None else existing.created,
             provenance=provenance,
+            event=event.event,
+            timestamp=writer.timestamp,
         )
         writer.put_record(key, record)
         if existing is None or existing.deleted:
             self._went_live(event.prefix_node, event.suffix, event.handle_key)
-        self._handle_history(event.handle_key, provenance, event.event, _written_detail(record, values))
 
     def _identifier_updated(self, event: ev.IdentifierUpdated) -> None:
         key = schema.handle_record_key(event.handle_key)
@@ -477,9 +460,11 @@ class BlockApplier:
             commitment=_hex(event.commitment),
             source="single",
             provenance=provenance,
+            event=event.event,
+            timestamp=self.writer.timestamp,
         )
+        self._supersede(existing)
         self.writer.put_record(key, record)
-        self._handle_history(event.handle_key, provenance, event.event, _written_detail(record, new_values))
 
     def _identifier_deleted(self, event: ev.IdentifierDeleted) -> None:
         writer = self.writer
@@ -489,7 +474,7 @@ class BlockApplier:
             raise IndexConsistencyError(
                 f"IdentifierDeleted for handle {_hex(event.handle_key)}, which is not live"
             )
-        provenance = self._provenance(event.position)
+        self._supersede(existing)
         writer.put_record(
             key,
             replace(
@@ -498,12 +483,13 @@ class BlockApplier:
                 version=event.version,
                 source="single",
                 deleted=True,
-                provenance=provenance,
+                provenance=self._provenance(event.position),
+                event=event.event,
+                timestamp=writer.timestamp,
             ),
         )
         writer.delete(schema.suffix_key(event.prefix_node, event.suffix))
         self._count(event.prefix_node, -1)
-        self._handle_history(event.handle_key, provenance, event.event, event_detail(event))
 
     # --- batches and templates
 
@@ -549,15 +535,11 @@ class BlockApplier:
                     deleted=False,
                     created=provenance,
                     provenance=provenance,
+                    event="BatchRecord",
+                    timestamp=writer.timestamp,
                 ),
             )
             self._went_live(event.prefix_node, suffix, entry.handle_key)
-            self._handle_history(
-                entry.handle_key,
-                provenance,
-                "BatchRecord",
-                {"batch_id": event.batch_id, "record_index": index, "commitment": _hex(entry.commitment)},
-            )
             accepted += 1
         if entries:
             root = write_batch_tree(

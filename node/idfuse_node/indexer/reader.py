@@ -233,10 +233,25 @@ class IndexReader:
     def handle_history(
         self, handle_key: bytes, *, after: tuple[int, int, int] | None = None, limit: int
     ) -> list[HistoryEntry]:
-        """A handle's changes, oldest first, after the position ``after``."""
+        """A handle's changes, oldest first, after the position ``after``: the superseded
+        ones stored under ``hhist:``, then the last, which its record holds
+        (:meth:`HandleRecord.history_entry`)."""
         position = None if after is None else schema.hhist_position(*after)
-        entries = self._keys(schema.hhist_prefix(handle_key), position, limit)
-        return [HistoryEntry.from_bytes(raw) for _, raw in entries]
+        entries = [
+            HistoryEntry.from_bytes(raw)
+            for _, raw in self._keys(schema.hhist_prefix(handle_key), position, limit)
+        ]
+        if len(entries) >= _page_size(limit):
+            return entries
+        record = self.handle(handle_key)
+        if record is None:
+            if entries:
+                raise IndexCorruptError(f"handle {handle_key.hex()} has history but no record")
+            return entries
+        last = record.history_entry()
+        if after is None or history_position(last) > after:
+            entries.append(last)
+        return entries
 
     def prefix_history(
         self, node: bytes, *, after: tuple[int, int] | None = None, limit: int

@@ -68,6 +68,18 @@ def _str(value: object) -> str:
     return value
 
 
+HANDLE_EVENTS: Final = frozenset(
+    {"IdentifierCreated", "IdentifierUpdated", "IdentifierDeleted", "BatchRecord"}
+)
+"""The changes that leave a handle's state: its history entries' events."""
+
+
+def _event(value: object) -> str:
+    if value not in HANDLE_EVENTS:
+        raise _Malformed(f"expected one of {sorted(HANDLE_EVENTS)}, got {value!r}")
+    return str(value)
+
+
 def _bool(value: object) -> bool:
     if type(value) is not bool:
         raise _Malformed(f"expected a boolean, got {type(value).__name__}")
@@ -350,7 +362,13 @@ class IndexedValue(Record):
 
 @dataclass(frozen=True, slots=True)
 class HandleRecord(Record):
-    """A handle's current state (``deleted`` handles keep their record, values empty)."""
+    """A handle's current state (``deleted`` handles keep their record, values empty).
+
+    ``event`` and ``timestamp`` are those of the change that left this state (at
+    ``provenance``): one of :data:`HANDLE_EVENTS`, and its block's time. The record stands for
+    that change's history entry (:meth:`history_entry`), which is stored under ``hhist:`` only
+    once a later change supersedes it: a handle's last change is not written twice.
+    """
 
     handle: str
     prefix: str
@@ -365,8 +383,49 @@ class HandleRecord(Record):
     deleted: bool
     created: Provenance
     provenance: Provenance
+    event: str
+    timestamp: int
 
     _name: ClassVar[str] = "handle record"
+
+    def history_entry(self) -> HistoryEntry:
+        """The history entry of the change that left this state: the event's arguments as
+        :func:`idfuse_node.indexer.apply.event_detail` gives them (a batch record: its batch,
+        its index there and its commitment)."""
+        if self.event == "BatchRecord":
+            detail: dict[str, Any] = {
+                "batch_id": self.provenance.batch_id,
+                "record_index": self.provenance.record_index,
+                "commitment": self.commitment,
+            }
+        elif self.event == "IdentifierDeleted":
+            detail = {
+                "handle_key": self.handle_key,
+                "prefix_node": self.prefix_node,
+                "suffix": self.suffix,
+                "version": self.version,
+            }
+        else:  # IdentifierCreated, IdentifierUpdated: the values the event wrote
+            detail = {
+                "handle_key": self.handle_key,
+                "prefix_node": self.prefix_node,
+                "suffix": self.suffix,
+                "template": self.template,
+                "values": [
+                    {
+                        "index": value.index,
+                        "type": value.type,
+                        "format": value.format,
+                        "data": value.data,
+                        "ttl": value.ttl,
+                        "permissions": value.permissions,
+                    }
+                    for value in self.values
+                ],
+                "version": self.version,
+                "commitment": self.commitment,
+            }
+        return HistoryEntry(self.event, self.timestamp, self.provenance, detail)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -383,6 +442,8 @@ class HandleRecord(Record):
             "deleted": self.deleted,
             "created": self.created.to_json(),
             "provenance": self.provenance.to_json(),
+            "event": self.event,
+            "timestamp": self.timestamp,
         }
 
     @classmethod
@@ -401,6 +462,8 @@ class HandleRecord(Record):
             _bool(obj["deleted"]),
             _provenance(obj["created"]),
             _provenance(obj["provenance"]),
+            _event(obj["event"]),
+            _int(obj["timestamp"]),
         )
 
     def _stored(self) -> Any:
@@ -431,6 +494,8 @@ class HandleRecord(Record):
             "created": ref(self.created),
             "provenance": ref(self.provenance),
             "provenances": [provenance.packed() for provenance in known],
+            "event": self.event,
+            "timestamp": self.timestamp,
         }
 
     @classmethod
@@ -452,6 +517,8 @@ class HandleRecord(Record):
             _bool(obj["deleted"]),
             table[_ref(obj["created"], size)],
             table[_ref(obj["provenance"], size)],
+            _event(obj["event"]),
+            _int(obj["timestamp"]),
         )
 
 

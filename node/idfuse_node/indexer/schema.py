@@ -7,9 +7,11 @@ number order; nodes, handle keys and template ids are their raw 32 bytes, addres
 20. Every key starts with :data:`KEY_PREFIX`, the layout's version: a layout whose keys or
 stored forms change gets the next one, and :func:`check_layout` refuses an index written in an
 earlier layout (it is rebuilt from the chain, not read wrongly). Layout 1 (``v1:``) stored each
-provenance in full in every record; layout 2 packs it (docs/index.md, "Stored forms").
+provenance in full in every record; layout 2 packs it (docs/index.md, "Stored forms");
+layout 3 keeps a handle's last change in its record alone, and stores a history entry for it
+only once a later change supersedes it (half the bytes of a handle created once).
 
-A history entry that is not a batch record has ``record_index`` 0 in its ``v2:hhist:`` key.
+A history entry that is not a batch record has ``record_index`` 0 in its ``v3:hhist:`` key.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from idfuse_sdk.exceptions import ValidationError
 if TYPE_CHECKING:
     from idfuse_node.indexer.store import IndexStore
 
-SCHEMA_VERSION: Final = 2
-KEY_PREFIX: Final = b"v2:"
+SCHEMA_VERSION: Final = 3
+KEY_PREFIX: Final = b"v3:"
 """The start of every key of this layout."""
-EARLIER_KEY_PREFIXES: Final = (b"v1:",)
+EARLIER_KEY_PREFIXES: Final = (b"v1:", b"v2:")
 """Key starts of earlier layouts, which this version does not read."""
 
 CHECKPOINT_KEY: Final = KEY_PREFIX + b"meta:checkpoint"
@@ -91,17 +93,17 @@ def check_layout(store: IndexStore) -> None:
 
 
 def checkpoint_key() -> bytes:
-    """``v2:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
+    """``v3:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
     return CHECKPOINT_KEY
 
 
 def chain_key() -> bytes:
-    """``v2:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
+    """``v3:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
     return CHAIN_KEY
 
 
 def counts_key() -> bytes:
-    """``v2:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
+    """``v3:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
     return COUNTS_KEY
 
 
@@ -109,7 +111,7 @@ def counts_key() -> bytes:
 
 
 def block_key(number: int) -> bytes:
-    """``v2:block:`` number(8) → the indexed block's 32-byte hash."""
+    """``v3:block:`` number(8) → the indexed block's 32-byte hash."""
     return BLOCK_PREFIX + _uint(number, 8, "block number")
 
 
@@ -119,7 +121,7 @@ def parse_block_key(key: bytes) -> int:
 
 
 def undo_key(number: int) -> bytes:
-    """``v2:undo:`` number(8) → the block's undo log."""
+    """``v3:undo:`` number(8) → the block's undo log."""
     return UNDO_PREFIX + _uint(number, 8, "block number")
 
 
@@ -132,7 +134,7 @@ def parse_undo_key(key: bytes) -> int:
 
 
 def handle_record_key(handle_key: bytes) -> bytes:
-    """``v2:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
+    """``v3:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
     return HANDLE_PREFIX + _id(handle_key, 32, "handle key")
 
 
@@ -142,7 +144,7 @@ def suffix_prefix(prefix_node: bytes) -> bytes:
 
 
 def suffix_key(prefix_node: bytes, suffix: str) -> bytes:
-    """``v2:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
+    """``v3:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
     return suffix_prefix(prefix_node) + suffix.encode("utf-8")
 
 
@@ -155,7 +157,7 @@ def parse_suffix_key(key: bytes) -> tuple[bytes, str]:
 
 
 def hcount_key(prefix_node: bytes) -> bytes:
-    """``v2:hcount:`` prefix_node → the prefix's live handles, uint64."""
+    """``v3:hcount:`` prefix_node → the prefix's live handles, uint64."""
     return HCOUNT_PREFIX + _id(prefix_node, 32, "prefix node")
 
 
@@ -163,12 +165,12 @@ def hcount_key(prefix_node: bytes) -> bytes:
 
 
 def prefix_record_key(node: bytes) -> bytes:
-    """``v2:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
+    """``v3:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
     return PREFIX_PREFIX + _id(node, 32, "node")
 
 
 def pname_key(name: str) -> bytes:
-    """``v2:pname:`` lower(name) UTF-8 → the prefix's node."""
+    """``v3:pname:`` lower(name) UTF-8 → the prefix's node."""
     return PNAME_PREFIX + name.lower().encode("utf-8")
 
 
@@ -183,7 +185,7 @@ def child_prefix(parent: bytes) -> bytes:
 
 
 def child_key(parent: bytes, node: bytes) -> bytes:
-    """``v2:child:`` parent ‖ node → empty."""
+    """``v3:child:`` parent ‖ node → empty."""
     return child_prefix(parent) + _id(node, 32, "node")
 
 
@@ -199,7 +201,7 @@ def owner_prefix(address: bytes) -> bytes:
 
 
 def owner_key(address: bytes, node: bytes) -> bytes:
-    """``v2:owner:`` address ‖ node → empty."""
+    """``v3:owner:`` address ‖ node → empty."""
     return owner_prefix(address) + _id(node, 32, "node")
 
 
@@ -213,7 +215,7 @@ def parse_owner_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def template_record_key(template_id: bytes) -> bytes:
-    """``v2:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
+    """``v3:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
     return TEMPLATE_PREFIX + _id(template_id, 32, "template id")
 
 
@@ -223,7 +225,7 @@ def ptemplate_prefix(prefix_node: bytes) -> bytes:
 
 
 def ptemplate_key(prefix_node: bytes, template_id: bytes) -> bytes:
-    """``v2:ptemplate:`` prefix_node ‖ template_id → empty."""
+    """``v3:ptemplate:`` prefix_node ‖ template_id → empty."""
     return ptemplate_prefix(prefix_node) + _id(template_id, 32, "template id")
 
 
@@ -237,7 +239,7 @@ def parse_ptemplate_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def batch_record_key(batch_id: int) -> bytes:
-    """``v2:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
+    """``v3:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
     return BATCH_PREFIX + _uint(batch_id, 32, "batch id")
 
 
@@ -253,7 +255,7 @@ def bnode_prefix(batch_id: int, level: int | None = None) -> bytes:
 
 
 def bnode_key(batch_id: int, level: int, position: int) -> bytes:
-    """``v2:bnode:`` batch_id(32) ‖ level(1) ‖ position(4) → a 32-byte Merkle node."""
+    """``v3:bnode:`` batch_id(32) ‖ level(1) ‖ position(4) → a 32-byte Merkle node."""
     return bnode_prefix(batch_id, level) + _uint(position, 4, "merkle position")
 
 
@@ -272,7 +274,7 @@ def hhist_prefix(handle_key: bytes) -> bytes:
 
 
 def hhist_key(handle_key: bytes, block: int, log_index: int, record_index: int = 0) -> bytes:
-    """``v2:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
+    """``v3:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
     return hhist_prefix(handle_key) + hhist_position(block, log_index, record_index)
 
 
@@ -302,7 +304,7 @@ def phist_prefix(node: bytes) -> bytes:
 
 
 def phist_key(node: bytes, block: int, log_index: int) -> bytes:
-    """``v2:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
+    """``v3:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
     return phist_prefix(node) + phist_position(block, log_index)
 
 

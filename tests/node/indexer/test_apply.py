@@ -10,7 +10,7 @@ from idfuse_node.indexer import events as ev
 from idfuse_node.indexer import schema
 from idfuse_node.indexer.apply import event_detail
 from idfuse_node.indexer.reader import IndexReader
-from idfuse_node.indexer.records import HandleRecord
+from idfuse_node.indexer.records import HandleRecord, HistoryEntry
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.indexer.writer import rollback_to
 from idfuse_sdk.encoding import (
@@ -200,6 +200,45 @@ def test_delete_keeps_a_tombstone_record(indexes, scenario):
     events = [e.event for e in reader.handle_history(handle_key(nodes["top"], "y"), limit=10)]
     assert events == ["IdentifierCreated", "IdentifierDeleted"]
     assert "y" not in [h.suffix for h in reader.handles_under(nodes["top"], limit=100)]
+
+
+def test_a_handles_last_change_lives_in_its_record_alone(indexes, scenario):
+    """Layout 3: the store holds a history entry only for a change a later one superseded;
+    the last comes from the record, and reads as the stored entries did (the event's
+    arguments, the block's time)."""
+    store = indexes[0]
+    reader = IndexReader(store)
+    _, nodes = scenario
+    # x: created, updated; y: created, deleted; b1: batch record, then created; b2: batch record
+    for suffix, events in (
+        ("x", ["IdentifierCreated", "IdentifierUpdated"]),
+        ("y", ["IdentifierCreated", "IdentifierDeleted"]),
+        ("b1", ["BatchRecord", "IdentifierCreated"]),
+        ("b2", ["BatchRecord"]),
+    ):
+        key = handle_key(nodes["top"], suffix)
+        history = reader.handle_history(key, limit=10)
+        assert [entry.event for entry in history] == events
+        stored = [HistoryEntry.from_bytes(raw) for _, raw in store.iterate(schema.hhist_prefix(key))]
+        assert stored == history[:-1]
+        record = reader.handle(key)
+        assert history[-1] == record.history_entry()
+        assert (record.event, record.timestamp) == (events[-1], history[-1].timestamp)
+        for entry in history:
+            block = store.get(schema.block_key(entry.provenance.block_number))
+            assert block is not None  # every change is at an indexed block
+    y_key = handle_key(nodes["top"], "y")
+    deleted = reader.handle_history(y_key, limit=10)[-1]
+    position = ev.LogPosition("0x" + "00" * 20, 0, bytes(32), bytes(32), 0, 0)
+    assert deleted.detail == event_detail(
+        ev.IdentifierDeleted(position, y_key, nodes["top"], "y", reader.handle(y_key).version)
+    )
+    b2 = reader.handle_by_name("88/b2")
+    assert reader.handle_history(handle_key(nodes["top"], "b2"), limit=10)[0].detail == {
+        "batch_id": b2.provenance.batch_id,
+        "record_index": b2.provenance.record_index,
+        "commitment": b2.commitment,
+    }
 
 
 def test_batch_duplicates_and_a_later_single_write_pins(indexes, scenario):

@@ -49,6 +49,10 @@ def provenance(block, log_index, batch_id=None, record_index=None):
     return Provenance(1337, OWNER, block, hx(bytes(32)), hx(bytes(32)), log_index, batch_id, record_index)
 
 
+PN1_LAST = provenance(9, 5)
+"""The last change to 88.100.1/PN-1, after the history entries the fixture stores."""
+
+
 def prefix_record(name):
     node = prefix_node(name)
     parent = prefix_node(name.rpartition(".")[0])
@@ -58,12 +62,13 @@ def prefix_record(name):
     )
 
 
-def handle_record(prefix, suffix):
+def handle_record(prefix, suffix, last=None):
     p = provenance(1, 1)
     key = handle_key(prefix, suffix)
+    event = "IdentifierCreated" if last is None else "IdentifierUpdated"
     return HandleRecord(
         f"{prefix}/{suffix}", prefix, suffix, hx(key), hx(prefix_node(prefix)), hx(bytes(32)), (), 1,
-        hx(bytes(32)), "single", False, p, p,
+        hx(bytes(32)), "single", False, p, last or p, event, 100,
     )  # fmt: skip
 
 
@@ -81,7 +86,8 @@ def reader(store):
     node = prefix_node("88.100.1")
     for suffix in SUFFIXES:
         key = handle_key("88.100.1", suffix)
-        w.put_record(schema.handle_record_key(key), handle_record("88.100.1", suffix))
+        last = PN1_LAST if suffix == "PN-1" else None  # PN-1 changed since: history below
+        w.put_record(schema.handle_record_key(key), handle_record("88.100.1", suffix, last))
         w.put(schema.suffix_key(node, suffix), key)
         w.add_to_counter(schema.hcount_key(node), 1)
         w.add_to_counts(identifiers=1)
@@ -117,8 +123,8 @@ def test_empty_index(store):
 
 def test_handles(reader):
     key = handle_key("88.100.1", "PN-1")
-    assert reader.handle(key) == handle_record("88.100.1", "PN-1")
-    assert reader.handle_by_name("88.100.1/PN-1") == handle_record("88.100.1", "PN-1")
+    assert reader.handle(key) == handle_record("88.100.1", "PN-1", PN1_LAST)
+    assert reader.handle_by_name("88.100.1/PN-1") == handle_record("88.100.1", "PN-1", PN1_LAST)
     assert reader.handle_by_name("88.100.1/零件/甲").suffix == "零件/甲"
     assert reader.handle_by_name("88.100.1/missing") is None
     assert reader.handle(keccak(b"nothing")) is None
@@ -187,14 +193,24 @@ def test_templates(reader):
 def test_history_pages_by_position(reader):
     key = handle_key("88.100.1", "PN-1")
     entries = reader.handle_history(key, limit=10)
-    assert [history_position(entry) for entry in entries] == [(1, 1, 0), (1, 4, 0), (2, 0, 3), (7, 2, 0)]
+    # the superseded changes stored, then the last, which the handle's record holds
+    assert [history_position(entry) for entry in entries] == [
+        (1, 1, 0), (1, 4, 0), (2, 0, 3), (7, 2, 0), (9, 5, 0)
+    ]  # fmt: skip
+    assert entries[-1] == reader.handle(key).history_entry()
+    assert entries[-1].event == "IdentifierUpdated"
     second = reader.handle_history(key, after=history_position(entries[1]), limit=1)
     assert second == [entries[2]]
+    assert reader.handle_history(key, after=history_position(entries[2]), limit=2) == entries[3:]
+    assert reader.handle_history(key, after=history_position(entries[3]), limit=5) == entries[4:]
+    assert reader.handle_history(key, after=history_position(entries[4]), limit=5) == []
     node = prefix_node("88.100.1")
     prefix_entries = reader.prefix_history(node, limit=10)
-    assert prefix_entries == entries
-    assert reader.prefix_history(node, after=(2, 0), limit=10) == entries[3:]
+    assert prefix_entries == entries[:4]
+    assert reader.prefix_history(node, after=(2, 0), limit=10) == entries[3:4]
     assert reader.handle_history(keccak(b"x"), limit=10) == []
+    created = reader.handle_history(handle_key("88.100.1", "PN-2"), limit=10)
+    assert [(entry.event, history_position(entry)) for entry in created] == [("IdentifierCreated", (1, 1, 0))]
 
 
 def test_limit_is_required_positive_and_capped(reader, store):

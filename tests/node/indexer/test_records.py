@@ -68,6 +68,8 @@ STRATEGIES = {
         st.booleans(),
         provenances,
         provenances,
+        st.sampled_from(sorted(records.HANDLE_EVENTS)),
+        small,
     ),
     ServiceRecord: services,
     PrefixRecord: st.builds(
@@ -170,7 +172,7 @@ def test_malformed_counts_are_refused(raw):
 @given(record=STRATEGIES[HandleRecord], data=st.data())
 def test_a_nested_member_of_the_wrong_type_is_refused(record, data):
     obj = record.to_json()
-    member = data.draw(st.sampled_from(["created", "values", "deleted", "version"]))
+    member = data.draw(st.sampled_from(["created", "values", "deleted", "version", "event", "timestamp"]))
     obj[member] = "wrong"
     with pytest.raises(IndexCorruptError, match="handle record"):
         HandleRecord.from_json(obj)
@@ -192,7 +194,7 @@ def _provenance(block: int, batch_id: int | None = None) -> Provenance:
 def _handle(values: tuple[IndexedValue, ...], created: Provenance, last: Provenance) -> HandleRecord:
     return HandleRecord(
         "88.1/a", "88.1", "a", "0x" + "33" * 32, "0x" + "44" * 32, "0x" + "00" * 32,
-        values, 2, "0x" + "55" * 32, "single", False, created, last,
+        values, 2, "0x" + "55" * 32, "single", False, created, last, "IdentifierUpdated", 300,
     )  # fmt: skip
 
 

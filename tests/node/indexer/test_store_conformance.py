@@ -176,15 +176,15 @@ def test_leveldb_persists_after_close_and_reopen(tmp_path):
 
 def test_leveldb_compaction_merges_tables_and_keeps_every_entry(tmp_path):
     path = tmp_path / "index"
-    entries = {b"v2:k%06d" % n: b"%d" % n * 50 for n in range(20_000)}
+    entries = {b"v3:k%06d" % n: b"%d" % n * 50 for n in range(20_000)}
     for part in range(3):  # overlapping key ranges: each reopen leaves one more level-0 table
         with LevelDBIndexStore(path) as store:
             store.write({k: v for n, (k, v) in enumerate(entries.items()) if n % 3 == part}, [])
     with LevelDBIndexStore(path) as store:
         tables_before = len(list(path.glob("*.ldb")))
-        store.write({}, [b"v2:k000007"])
+        store.write({}, [b"v3:k000007"])
         store.compact()
-        assert dict(store.iterate(b"v2:")) == {k: v for k, v in entries.items() if k != b"v2:k000007"}
+        assert dict(store.iterate(b"v3:")) == {k: v for k, v in entries.items() if k != b"v3:k000007"}
         tables_after = len(list(path.glob("*.ldb")))
     assert tables_before >= 3
     assert tables_after == 1  # 1.3 MB of entries: one table of at most TABLE_FILE_BYTES

@@ -43,8 +43,8 @@ def test_a_store_opens_and_serves_under_a_small_open_file_limit(tmp_path, nofile
     path = tmp_path / "index"
     for part in range(4):  # each reopen leaves a table: reads below open every one
         with LevelDBIndexStore(path) as store:
-            store.write({b"v2:k%d" % n: b"v%d" % part for n in range(part, 1000, 4)}, [])
+            store.write({b"v3:k%d" % n: b"v%d" % part for n in range(part, 1000, 4)}, [])
     with LevelDBIndexStore(path) as store:
         assert len(list(path.glob("*.ldb"))) >= 4
-        assert store.get(b"v2:k999") == b"v3"
-        assert dict(store.iterate(b"v2:k")) == {b"v2:k%d" % n: b"v%d" % (n % 4) for n in range(1000)}
+        assert store.get(b"v3:k999") == b"v3"
+        assert dict(store.iterate(b"v3:k")) == {b"v3:k%d" % n: b"v%d" % (n % 4) for n in range(1000)}

@@ -102,6 +102,8 @@ def _handle(
     provenance: Provenance | None = None,
 ) -> HandleRecord:
     node = prefix_node(prefix)
+    last = provenance or prov(2)
+    event = "IdentifierDeleted" if deleted else "BatchRecord" if source == "batch" else "IdentifierCreated"
     return HandleRecord(
         handle=f"{prefix}/{suffix}",
         prefix=prefix,
@@ -114,8 +116,10 @@ def _handle(
         commitment=h32(f"c{prefix}/{suffix}"),
         source=source,
         deleted=deleted,
-        created=provenance or prov(2),
-        provenance=provenance or prov(2),
+        created=last,
+        provenance=last,
+        event=event,
+        timestamp=BLOCK_TIME + last.block_number,
     )
 
 
@@ -236,7 +240,7 @@ def populate(
 
     w = BlockWriter(store, 3, keccak(text="block3"), keccak(text="block2"), NOW)
     for record in batch_records:
-        _put_handle(w, record, event="BatchRecord")
+        _put_handle(w, record)
     write_batch_tree(w, 1, built.leaves)
     w.put_record(
         schema.batch_record_key(1),
@@ -266,16 +270,13 @@ def _root(leaves: list[bytes]) -> bytes:
     return root(leaves)
 
 
-def _put_handle(w: BlockWriter, record: HandleRecord, event: str = "IdentifierCreated") -> None:
+def _put_handle(w: BlockWriter, record: HandleRecord) -> None:
+    """A handle as the indexer leaves it: its record (which holds its last change, here its
+    only one, for the history) and its suffix entry."""
     key = bytes.fromhex(record.handle_key[2:])
     node = bytes.fromhex(record.prefix_node[2:])
     w.put_record(schema.handle_record_key(key), record)
     w.put(schema.suffix_key(node, record.suffix), key)
-    p = record.provenance
-    w.put_record(
-        schema.hhist_key(key, p.block_number, p.log_index, p.record_index or 0),
-        HistoryEntry(event, BLOCK_TIME + p.block_number, p, {"handle": record.handle}),
-    )
     if not record.deleted:
         w.add_to_counter(schema.hcount_key(node), 1)
         w.add_to_counts(identifiers=1)
