@@ -14,6 +14,7 @@ def test_identifier_and_its_history(client):
     assert identifier["values"][4]["permissions"] == 12
     assert body["prefix_owner"] == OWNER
     assert body["provenance"]["block_number"] == 2
+    assert not {"deleted", "event", "timestamp"} & set(identifier)  # stored, not answered
     history = client.get("/v1/identifiers/88.200/PN-0001/history").json()
     assert [entry["event"] for entry in history["entries"]] == ["IdentifierCreated"]
     assert history["next"] is None

@@ -69,7 +69,8 @@ def _ok(document: dict[str, Any], checkpoint: Checkpoint | None) -> Response:
 
 def _identifier_json(record: HandleRecord) -> dict[str, Any]:
     document = record.to_json()
-    document.pop("deleted")
+    for stored_only in ("deleted", "event", "timestamp"):  # the last change's: see its history
+        document.pop(stored_only)
     document["values"] = [render.native_value_json(value) for value in record.values]
     document["created"] = render.provenance_json(record.created)
     document["provenance"] = render.provenance_json(record.provenance)
