@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.exceptions import BlockNotFound, HeaderNotFound, TransactionNotFound
@@ -28,6 +28,16 @@ transactions when clients fetch receipts one by one."""
 CACHED_LOGS = 100_000
 """Logs of recent blocks kept formatted for ``eth_getLogs`` (whole blocks, the least recently
 used dropped first once more are held; the newest block is always kept)."""
+
+
+_T = TypeVar("_T")
+
+
+def _found(named: _T | None) -> _T:
+    """What a block reference named; -32000 "header not found" (as geth answers) for nothing."""
+    if named is None:
+        raise server_error("header not found")
+    return named
 
 
 @dataclass(frozen=True)
@@ -72,17 +82,15 @@ class RpcContext:
         return self.ledger.genesis.chain_id
 
     def find_block(self, ref: BlockRef) -> BlockAPI | None:
-        """The block ``ref`` names, or None when there is none (yet). ``pending`` is the head:
-        this node keeps no pending block."""
-        ledger = self.ledger
+        """The block ``ref`` names (:meth:`find_header`), or None when there is none (yet); by
+        number, from the cache of recent blocks when there."""
+        header = self.find_header(ref)
+        if header is None:
+            return None
         try:
             if ref.hash is not None:
-                return ledger.block_by_hash(ref.hash)
-            if ref.number is not None:
-                return self.block_by_number(ref.number)
-            if ref.tag == "earliest":
-                return ledger.block_by_tag("earliest")
-            return ledger.block_by_tag("latest")
+                return self.ledger.block_by_hash(ref.hash)
+            return self.block_by_number(header.block_number)
         except (BlockNotFound, HeaderNotFound):
             return None
 
@@ -91,10 +99,7 @@ class RpcContext:
 
         :raises RpcError: -32000 "header not found", as geth answers.
         """
-        block = self.find_block(ref)
-        if block is None:
-            raise server_error("header not found")
-        return block
+        return _found(self.find_block(ref))
 
     def find_header(self, ref: BlockRef) -> BlockHeaderAPI | None:
         """The header ``ref`` names, read without its block's transactions, or None when there
@@ -118,10 +123,7 @@ class RpcContext:
 
         :raises RpcError: -32000 "header not found", as geth answers.
         """
-        header = self.find_header(ref)
-        if header is None:
-            raise server_error("header not found")
-        return header
+        return _found(self.find_header(ref))
 
     def state_at(self, header: BlockHeaderAPI) -> StateAPI:
         """The state after block ``header`` (read-only)."""
