@@ -82,15 +82,16 @@ class RpcContext:
         return self.ledger.genesis.chain_id
 
     def find_block(self, ref: BlockRef) -> BlockAPI | None:
-        """The block ``ref`` names (:meth:`find_header`), or None when there is none (yet); by
-        number, from the cache of recent blocks when there."""
-        header = self.find_header(ref)
-        if header is None:
-            return None
+        """The block ``ref`` names, or None when there is none (yet). By number or tag it
+        comes from the cache of recent blocks when there; a tag is resolved through
+        :meth:`find_header` (no header is read twice)."""
         try:
             if ref.hash is not None:
                 return self.ledger.block_by_hash(ref.hash)
-            return self.block_by_number(header.block_number)
+            if ref.number is not None:
+                return self.block_by_number(ref.number)
+            header = self.find_header(ref)  # a tag: the head, or the genesis for earliest
+            return None if header is None else self.block_by_number(header.block_number)
         except (BlockNotFound, HeaderNotFound):
             return None
 

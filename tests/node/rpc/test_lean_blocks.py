@@ -63,6 +63,12 @@ def test_blocks_and_logs_match_the_decoded_block(tmp_path):
         assert get_block_by_number(ctx, ["earliest", False]) == format_block(
             ledger.block_by_number(0), full=False
         )
+        # With full transactions a tag names the same blocks (through the cache of recent ones).
+        for tag, number in (("latest", ledger.head().block_number), ("earliest", 0), ("finalized", 3)):
+            full = format_block(ledger.block_by_number(number), full=True)
+            assert get_block_by_number(ctx, [tag, True]) == full
+        assert get_block_by_number(ctx, ["0x2", True]) == format_block(ledger.block_by_number(2), full=True)
+        assert get_block_by_number(ctx, [hex(ledger.head().block_number + 1), True]) is None
         assert get_block_by_number(ctx, [hex(ledger.head().block_number + 1), False]) is None
         assert get_block_by_hash(ctx, ["0x" + "ab" * 32, False]) is None
         # Filters by address and topic pick the same logs.

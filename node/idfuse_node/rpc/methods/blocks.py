@@ -18,7 +18,7 @@ def _block(ctx: RpcContext, ref: BlockRef, full: bool) -> dict[str, Any] | None:
     """The block ``ref`` names, formatted, or None. Without full transactions (indexers
     walking headers, clients polling ``latest`` or ``finalized``) it is written from the
     header and the encoded transactions: no transaction objects to build (a 2,000-transaction
-    block: ~3 ms instead of ~80)."""
+    block: ~9 ms a call over HTTP instead of ~80)."""
     if not full:
         header = ctx.find_header(ref)
         if header is None:
