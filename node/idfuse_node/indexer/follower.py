@@ -186,8 +186,10 @@ class Indexer:
         raw = self.store.get(schema.CHECKPOINT_KEY)
         return None if raw is None else Checkpoint.from_bytes(raw)
 
-    def _stored_hash(self, number: int) -> bytes | None:
-        return self.store.get(schema.block_key(number))
+    def _stored_hash(self, number: int, store: IndexStore | None = None) -> bytes | None:
+        """Indexed block ``number``'s hash, from ``store`` (a pass's write-behind view of
+        :attr:`store`, which sees the write in flight) or :attr:`store`."""
+        return (self.store if store is None else store).get(schema.block_key(number))
 
     def final_number(self, head: int) -> int:
         """The highest final block (-1: none) given the head: the endpoint's ``finalized``
@@ -258,7 +260,7 @@ class Indexer:
                     if pending is not None:
                         pending.cancel()
                     raise _Reorg(moved.first - 1, final) from None
-                previous = store.get(schema.block_key(fetched.first - 1)) if fetched.first > 0 else None
+                previous = self._stored_hash(fetched.first - 1, store) if fetched.first > 0 else None
                 if previous is not None and fetched.headers[0].parent_hash != previous:
                     if pending is not None:
                         pending.cancel()
