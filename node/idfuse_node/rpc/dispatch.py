@@ -37,6 +37,10 @@ from idfuse_node.rpc.methods import Handler, all_methods
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 MAX_BATCH: Final = 1000
+MAX_DEPTH: Final = 32
+"""Deepest nesting of arrays and objects a body may hold. Ethereum's calls need about six (a
+batch of ``eth_call`` with a state override); the fixed bound keeps the answer to a deep body
+the same whatever the stack depth of the thread that parses it."""
 _NO_ID: Final = object()
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,22 @@ def _no_constant(name: str) -> Any:
     """``json.loads`` hook: NaN and Infinity are not JSON (Python would read them, and echo them
     back in an ``id`` as JSON no client can parse)."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests arrays and objects (0 for a scalar), walked without recursion."""
+    deepest, level = 0, [(value, 0)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        level.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -73,6 +93,10 @@ class Dispatcher:
             request = json.loads(body, parse_constant=_no_constant)
         except (ValueError, RecursionError) as error:
             return error_body(RpcError(PARSE_ERROR, f"parse error: {error}"))
+        if (depth := _depth(request)) > MAX_DEPTH:
+            return error_body(
+                RpcError(INVALID_REQUEST, f"request nests {depth} levels deep, at most {MAX_DEPTH}")
+            )
         if isinstance(request, list):
             if not request:
                 return error_body(RpcError(INVALID_REQUEST, "empty batch"))

@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from idfuse_node.rpc.dispatch import MAX_BODY_BYTES
+from idfuse_node.rpc.dispatch import MAX_BODY_BYTES, MAX_DEPTH
 
 
 def post(chain, payload, **kwargs):
@@ -166,6 +166,37 @@ def test_oversize_body_is_refused_with_a_json_rpc_error(chain):
     code, text = error_of(response.json())
     assert code == -32600
     assert "larger than 8388608 bytes" in text
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 900, 5000])
+def test_deep_nesting_is_refused_alike_at_any_depth(chain, depth):
+    # A single answer whatever the stack of the thread that parses: 900 levels parse in some
+    # threads and not in others, 5000 in none.
+    for body in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
+        reply = post(chain, body).json()
+        assert isinstance(reply, dict), reply
+        code, _ = error_of(reply)
+        assert code in (-32600, -32700), reply
+        assert reply["id"] is None
+
+
+def test_nesting_at_the_limit_is_a_request(chain):
+    params = [{"x": 1}]
+    for _ in range(MAX_DEPTH - 3):
+        params = [params]
+    code, text = error_of(rpc(chain, "eth_chainId", params))
+    assert code == -32602  # too many parameters: the body was read and the call ran
+    nested = [{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}]
+    assert post(chain, nested).json()[0]["result"] == "0x539"
+    reply = post(
+        chain,
+        b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":'
+        + b"[" * MAX_DEPTH
+        + b"]" * MAX_DEPTH
+        + b"}",
+    ).json()
+    code, text = error_of(reply)
+    assert (code, text) == (-32600, f"request nests {MAX_DEPTH + 1} levels deep, at most {MAX_DEPTH}")
 
 
 def test_get_is_not_allowed(chain):
