@@ -34,9 +34,14 @@ __all__ = [
 
 DEFAULT_CHUNK_SIZE: Final = 2_000
 _GAS_PER_RECORD: Final = 10_000
-"""A generous bound (docs/contracts.md measures about 4,400 a record) for splitting chunks."""
+"""A generous bound (docs/benchmarks.md, "Gas", measures about 4,400 a record, calldata
+included) for splitting chunks and for the gas limit each chunk is sent with."""
 _GAS_PER_BYTE: Final = 16
 _GAS_SHARE: Final = 0.8
+_BATCH_BASE_GAS: Final = 300_000
+"""A bound on what a ``registerBatch`` costs besides its records (21,000 intrinsic, the
+writer check, the batch's storage and event: 112,000-127,000 measured with one or two
+records)."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +132,7 @@ def _chunks(records: list[SourceRecord], size: int, gas_limit: int) -> list[list
     gas = 0
     budget = int(gas_limit * _GAS_SHARE)
     for item in records:
-        cost = _GAS_PER_RECORD + _GAS_PER_BYTE * (
-            40
-            + len(item.record.suffix)
-            + sum(20 + len(value.type) + len(value.data) for value in item.record.values)
-        )
+        cost = _record_gas(item)
         if current and (len(current) >= size or gas + cost > budget):
             chunks.append(current)
             current, gas = [], 0
@@ -140,6 +141,18 @@ def _chunks(records: list[SourceRecord], size: int, gas_limit: int) -> list[list
     if current:
         chunks.append(current)
     return chunks
+
+
+def _record_gas(item: SourceRecord) -> int:
+    """A bound on the gas one record adds to a ``registerBatch``."""
+    return _GAS_PER_RECORD + _GAS_PER_BYTE * len(item.packed)
+
+
+def _gas_bound(chunk: list[SourceRecord], gas_limit: int) -> int | None:
+    """The gas limit to send ``chunk`` with (checked by one ``eth_call`` before sending), or
+    None when the bound would not fit in a block (the chunk is then estimated)."""
+    bound = _BATCH_BASE_GAS + sum(_record_gas(item) for item in chunk)
+    return bound if bound <= gas_limit else None
 
 
 def _blob(chunk: list[SourceRecord]) -> bytes:
@@ -192,7 +205,8 @@ def bulk_flow(
     report = BulkReport(prefix, len(records), duplicates_in_file=repeats)
     book = Journal(journal if journal is not None else f"{source}.journal", prefix)
     block = (yield from client._rpc("eth_getBlockByNumber", ["latest", False])) or {}
-    chunks = _chunks(records, chunk_size, int(str(block.get("gasLimit", "0x1c9c380")), 16))
+    gas_limit = int(str(block.get("gasLimit", "0x1c9c380")), 16)
+    chunks = _chunks(records, chunk_size, gas_limit)
     hashes = [_chunk_hash(chunk) for chunk in chunks]
     if planned is not None:
         planned(len(records), len(chunks))
@@ -229,7 +243,10 @@ def bulk_flow(
                 result = ChunkReport(digest, len(chunk), 0, None, None, None, False)
             else:
                 batch = yield from client.flow_register_batch_blob(
-                    prefix, _blob(fresh), on_signed=_journal_sent(book, digest)
+                    prefix,
+                    _blob(fresh),
+                    on_signed=_journal_sent(book, digest),
+                    gas_bound=_gas_bound(fresh, gas_limit),
                 )
                 book.write(_mined_entry(digest, batch))
                 existing.update(item.handle_key for item in fresh)

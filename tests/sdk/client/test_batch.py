@@ -10,11 +10,11 @@ import json
 import pytest
 
 from idfuse_sdk.bulk import abulk_register, bulk_register, read_source
-from idfuse_sdk.bulk.runner import _blob
+from idfuse_sdk.bulk.runner import _BATCH_BASE_GAS, _blob, _gas_bound
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.contracts.abi import decode_log, event_topic
 from idfuse_sdk.encoding import BatchRecord, HandleValue, encode_batch
-from idfuse_sdk.exceptions import BulkSourceError, NotFoundError
+from idfuse_sdk.exceptions import BatchEmpty, BatchMalformed, BulkSourceError, NotFoundError
 from idfuse_sdk.identifiers import prefix_node
 from tests.e2e.processes import running_node
 from tests.waiting import eventually
@@ -110,6 +110,42 @@ def test_jsonl_in_chunks(dev, tmp_path):
     assert report.landed == 3_000
     assert len(report.chunks) == 3
     resolves(dev, f"{PREFIX}/js-2999", "https://j/2999")
+
+
+def test_chunks_are_sent_with_their_checked_gas_bound(dev, tmp_path):
+    # One eth_call at the bound instead of eth_estimateGas: each chunk's transaction carries
+    # exactly the runner's bound for its records, which it did not need in full.
+    source = tmp_path / "bound.csv"
+    source.write_text("suffix,URL\n" + "".join(f"gb-{n},https://g/{n}\n" for n in range(1_500)))
+    records, _ = read_source(source, PREFIX)
+    report = bulk_register(dev, PREFIX, source, chunk_size=1_000)
+    assert [chunk.sent for chunk in report.chunks] == [1_000, 500]
+    gas_limit = int(dev._run(dev._rpc("eth_getBlockByNumber", ["latest", False]))["gasLimit"], 16)
+    for chunk, part in zip(report.chunks, (records[:1_000], records[1_000:]), strict=True):
+        transaction = dev._run(dev._rpc("eth_getTransactionByHash", [chunk.tx_hash]))
+        receipt = dev._run(dev._rpc("eth_getTransactionReceipt", [chunk.tx_hash]))
+        assert int(transaction["gas"], 16) == _gas_bound(part, gas_limit)
+        assert _BATCH_BASE_GAS < int(receipt["gasUsed"], 16) < int(transaction["gas"], 16)
+    resolves(dev, f"{PREFIX}/gb-1499", "https://g/1499")
+
+
+def test_a_bound_too_small_falls_back_to_the_estimate(dev):
+    blob = encode_batch(
+        prefix_node(PREFIX), [BatchRecord("gb-small", (HandleValue.text(1, "URL", "https://s"),))]
+    )
+    result = dev._run(dev.flow_register_batch_blob(PREFIX, blob, gas_bound=30_000))
+    transaction = dev._run(dev._rpc("eth_getTransactionByHash", [result.tx_hash]))
+    assert result.count == 1
+    assert int(transaction["gas"], 16) > 30_000  # the call ran out of gas; the estimate was used
+    assert int(transaction["gas"], 16) > result.tx.gas_used
+
+
+@pytest.mark.parametrize(("blob", "error"), [(b"", BatchEmpty), (b"\xff" * 40, BatchMalformed)])
+def test_a_revert_under_the_bound_raises_and_sends_nothing(dev, blob, error):
+    nonce = dev._run(dev._rpc("eth_getTransactionCount", [dev.address, "pending"]))
+    with pytest.raises(error):
+        dev._run(dev.flow_register_batch_blob(PREFIX, blob, gas_bound=5_000_000))
+    assert dev._run(dev._rpc("eth_getTransactionCount", [dev.address, "pending"])) == nonce
 
 
 def test_a_bad_row_sends_nothing(dev, tmp_path):
