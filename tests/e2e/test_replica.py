@@ -276,3 +276,4 @@ def test_a_replica_binds_once_its_endpoint_first_answers(registry_chain: Registr
 def test_the_options_defaults_are_the_indexers() -> None:
     assert following.DEFAULT_FINALITY_DEPTH == follower.DEFAULT_FINALITY_DEPTH
     assert following.DEFAULT_BATCH_BLOCKS == follower.DEFAULT_BATCH_BLOCKS
+    assert following.DEFAULT_POLL_INTERVAL == follower.IDLE_SECONDS

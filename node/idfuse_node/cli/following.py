@@ -1,6 +1,6 @@
 """The options of following a chain, shared by ``idfuse indexer`` and ``idfuse resolver --rpc``
 (a replica): ``--endpoints``, ``--start-block``, ``--finality-depth``, ``--ignore-finalized-tag``
-and ``--batch-blocks``.
+``--batch-blocks`` and ``--poll-interval``.
 
 The defaults are :class:`~idfuse_node.indexer.follower.Indexer`'s, written out here so that the
 CLI does not import the indexer to show its help; a test keeps them equal.
@@ -22,12 +22,19 @@ from idfuse_sdk.cli.common import with_options
 if TYPE_CHECKING:
     from idfuse_node.indexer.follower import IndexerOptions
 
-__all__ = ["DEFAULT_BATCH_BLOCKS", "DEFAULT_FINALITY_DEPTH", "FollowOptions", "following"]
+__all__ = [
+    "DEFAULT_BATCH_BLOCKS",
+    "DEFAULT_FINALITY_DEPTH",
+    "DEFAULT_POLL_INTERVAL",
+    "FollowOptions",
+    "following",
+]
 
 P = ParamSpec("P")
 
 DEFAULT_FINALITY_DEPTH: Final = 12
 DEFAULT_BATCH_BLOCKS: Final = 1_000
+DEFAULT_POLL_INTERVAL: Final = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class FollowOptions:
     finality_depth: int
     use_finalized_tag: bool
     batch_blocks: int
+    poll_interval: float
 
     def indexer_options(self) -> IndexerOptions:
         """The keyword arguments :class:`~idfuse_node.indexer.follower.Indexer` and
@@ -49,6 +57,7 @@ class FollowOptions:
             "finality_depth": self.finality_depth,
             "batch_blocks": self.batch_blocks,
             "use_finalized_tag": self.use_finalized_tag,
+            "poll_interval": self.poll_interval,
         }
 
     def endpoints_file(self, directory: DataDir) -> Path:
@@ -102,14 +111,34 @@ BATCH_BLOCKS_OPTION = typer.Option(
 )
 
 
+def _poll_interval(value: float) -> float:
+    # checked here, not by min/max: typer would print the range beside the metavar, widening
+    # the column until option names are cut short in an 80-column help
+    if not 0.01 <= value <= 60:
+        raise typer.BadParameter(f"{value} is not between 0.01 and 60 seconds")
+    return value
+
+
+POLL_INTERVAL_OPTION = typer.Option(
+    DEFAULT_POLL_INTERVAL,
+    "--poll-interval",
+    metavar="SECONDS",
+    callback=_poll_interval,
+    help="Seconds between polls of the endpoint for new blocks once caught up (0.01-60).",
+)
+
+
 def _follow_options(
     endpoints: Path | None,
     start_block: int,
     finality_depth: int,
     ignore_finalized_tag: bool,
     batch_blocks: int,
+    poll_interval: float,
 ) -> FollowOptions:
-    return FollowOptions(endpoints, start_block, finality_depth, not ignore_finalized_tag, batch_blocks)
+    return FollowOptions(
+        endpoints, start_block, finality_depth, not ignore_finalized_tag, batch_blocks, poll_interval
+    )
 
 
 _FOLLOW_OPTIONS: Final = (
@@ -118,6 +147,7 @@ _FOLLOW_OPTIONS: Final = (
     ("finality_depth", int, FINALITY_DEPTH_OPTION),
     ("ignore_finalized_tag", bool, IGNORE_FINALIZED_TAG_OPTION),
     ("batch_blocks", int, BATCH_BLOCKS_OPTION),
+    ("poll_interval", float, POLL_INTERVAL_OPTION),
 )
 
 

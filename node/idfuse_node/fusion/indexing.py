@@ -18,6 +18,7 @@ from idfuse_node.indexer import schema
 from idfuse_node.indexer.follower import (
     DEFAULT_BATCH_BLOCKS,
     DEFAULT_FINALITY_DEPTH,
+    IDLE_SECONDS,
     MAX_RETRY_SECONDS,
     Indexer,
     IndexerOptions,
@@ -61,6 +62,7 @@ class IndexerThread:
         finality_depth: int = DEFAULT_FINALITY_DEPTH,
         batch_blocks: int = DEFAULT_BATCH_BLOCKS,
         use_finalized_tag: bool = True,
+        poll_interval: float = IDLE_SECONDS,
         replica: bool = False,
     ) -> None:
         self._stop = threading.Event()
@@ -73,6 +75,7 @@ class IndexerThread:
             "finality_depth": finality_depth,
             "batch_blocks": batch_blocks,
             "use_finalized_tag": use_finalized_tag,
+            "poll_interval": poll_interval,
         }
         self.indexer: Indexer | None = None
         """The follower, once the store is bound to the chain."""

@@ -16,8 +16,21 @@ def test_help_names_every_option():
         "--start-block",
         "--finality-depth",
         "--ignore-finalized-tag",
+        "--batch-blocks",
+        "--poll-interval",
     ):
         assert option in result.stdout
+
+
+def test_a_poll_interval_out_of_range_is_refused(tmp_path):
+    for value in ("0", "-1", "61", "soon"):
+        result = _idfuse(
+            "indexer", "--rpc", "http://127.0.0.1:9", "--data-dir", str(tmp_path), "--poll-interval", value
+        )
+        assert result.returncode == 2, result
+        assert "--poll-interval" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()
 
 
 def _one_line_failure(result: subprocess.CompletedProcess[str], words: str) -> None:

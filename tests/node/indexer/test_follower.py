@@ -65,6 +65,15 @@ def test_a_store_of_another_chain_is_refused(registry_chain):  # noqa: F811
         assert Indexer(source, store, binding).checkpoint() is not None  # the same binding is fine
 
 
+def test_options_out_of_range_are_refused(registry_chain):  # noqa: F811
+    binding = chain_binding(registry_chain)
+    with ChainSource(registry_chain.url, retries=0) as source:
+        for options in ({"poll_interval": 0}, {"poll_interval": -0.5}, {"batch_blocks": 0}):
+            with pytest.raises(ValueError, match=next(iter(options))):
+                Indexer(source, MemoryIndexStore(), binding, **options)
+        assert Indexer(source, MemoryIndexStore(), binding, poll_interval=2.5).poll_interval == 2.5
+
+
 def _wait(predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not predicate():
