@@ -22,6 +22,7 @@ from idfuse_sdk.encoding import (
     decode_values,
     encode_batch,
     encode_values,
+    pack_batch_record,
     template_id,
     validate_template,
     validate_value_type,
@@ -379,6 +380,49 @@ def test_batch_truncation_is_rejected(records: list[BatchRecord], data: st.DataO
         return
     # A cut at a record boundary is a shorter, still canonical batch.
     assert encode_batch(NODE, decoded) == raw[:cut]
+
+
+@given(batch_records())
+def test_a_record_packs_alone_as_in_its_batch(records: list[BatchRecord]) -> None:
+    for record in records:
+        (entry,) = canonical_batch(NODE, [record])
+        assert pack_batch_record(NODE, record) == (entry.handle_key, entry.to_bytes())
+
+
+loose_values = st.builds(
+    HandleValue,
+    index=st.integers(-1, 2**32),
+    type=st.text(max_size=6),
+    data=st.binary(max_size=8),
+    format=st.sampled_from(list(ValueFormat)),
+    ttl=st.integers(-1, 2**32),
+    permissions=st.integers(-1, 300),
+)
+
+
+@given(
+    st.builds(
+        BatchRecord,
+        suffix=st.text(max_size=4),
+        values=st.lists(loose_values, max_size=3).map(tuple),
+        template=st.one_of(st.just(bytes(32)), st.binary(max_size=34)),
+    )
+)
+def test_a_record_is_refused_alone_as_in_its_batch(record: BatchRecord) -> None:
+    # The bulk reader checks each line with pack_batch_record: the same rules, in the same
+    # order, as canonical_batch, and the same message after its "batch record 0 ".
+    def outcome(check):
+        try:
+            return check()
+        except ValidationError as error:
+            return str(error)
+
+    expected = outcome(lambda: canonical_batch(NODE, [record]))
+    got = outcome(lambda: pack_batch_record(NODE, record))
+    if isinstance(expected, str):
+        assert "batch record 0 " + str(got) == expected
+    else:
+        assert got == (expected[0].handle_key, expected[0].to_bytes())
 
 
 def test_batch_rules() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idfuse_sdk.encoding import BatchRecord, HandleValue, canonical_batch, parse_format, value_data
+from idfuse_sdk.encoding import BatchRecord, HandleValue, pack_batch_record, parse_format, value_data
 from idfuse_sdk.exceptions import BulkSourceError, ValidationError
 from idfuse_sdk.identifiers import prefix_node
 from idfuse_sdk.types import ZERO32, ValueFormat
@@ -157,15 +157,16 @@ def read_source(path: str | Path, prefix: str) -> tuple[list[SourceRecord], list
     seen: set[bytes] = set()
     try:
         for line, suffix, template, values in rows(source):
+            record = BatchRecord(suffix, tuple(values), template)
             try:
-                (entry,) = canonical_batch(node, [BatchRecord(suffix, tuple(values), template)])
+                key, packed = pack_batch_record(node, record)
             except ValidationError as error:
-                raise BulkSourceError(str(error).replace("batch record 0 ", ""), line) from None
-            if entry.handle_key in seen:
+                raise BulkSourceError(str(error), line) from None
+            if key in seen:
                 repeats.append((line, suffix))
                 continue
-            seen.add(entry.handle_key)
-            records.append(SourceRecord(line, entry.record, bytes(entry.handle_key), entry.to_bytes()))
+            seen.add(key)
+            records.append(SourceRecord(line, record, bytes(key), packed))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise BulkSourceError(f"cannot read {source}: {error}") from None
     if not records:
