@@ -38,7 +38,8 @@ app = typer.Typer(
 
 _SIGNAL_EXIT: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _TIMEOUT: Final = 600.0
-"""Seconds the client waits for a node answer or a receipt: ``eth_estimateGas`` executes a whole chunk."""
+"""Seconds the client waits for a node answer or a receipt: the check before sending executes a
+whole chunk."""
 _FILE_ARGUMENT = typer.Argument(
     ...,
     help="The records: CSV (header suffix,TYPE,...) or JSONL (.jsonl); see docs/sdk.md.",
