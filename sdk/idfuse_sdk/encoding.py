@@ -589,7 +589,7 @@ def decode_batch_entries(prefix_node: bytes, raw: bytes) -> list[BatchEntry]:
         template = reader.take(32, "a template")
         values_start = reader.offset
         values = _read_values(reader)
-        key = handle_key(node, suffix)
+        key = HandleKey(keccak(node + keccak(suffix_bytes)))  # handle_key's, the suffix checked above
         if entries and key <= entries[-1].handle_key:
             raise EncodingError(f"batch is not in ascending handle-key order at byte {start} ({suffix!r})")
         record = BatchRecord(suffix, tuple(values), template)

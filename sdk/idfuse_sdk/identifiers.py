@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from idfuse_sdk.exceptions import ValidationError
 from idfuse_sdk.hashing import keccak
@@ -244,6 +245,9 @@ def format_handle(prefix: str, suffix: str) -> Handle:
     return Handle(f"{validate_prefix(prefix)}/{validate_suffix(suffix)}")
 
 
+_BYTES_LIKE: Final = (bytes, bytearray, memoryview)
+
+
 def validate_bytes32(value: bytes, title: str) -> bytes:
     """Check a 32-byte id (node, handle key, template id, commitment).
 
@@ -252,7 +256,9 @@ def validate_bytes32(value: bytes, title: str) -> bytes:
     :return: ``value`` as immutable ``bytes``.
     :raises ValidationError: ``value`` is not 32 bytes.
     """
-    if not isinstance(value, bytes | bytearray | memoryview):
+    if type(value) is bytes and len(value) == 32:  # the common case, checked by the hundred thousand
+        return value
+    if not isinstance(value, _BYTES_LIKE):
         raise ValidationError(f"{title} must be 32 bytes, got {type(value).__name__}")
     raw = bytes(value)
     if len(raw) != 32:
