@@ -1,5 +1,6 @@
-"""Receipt polling, driven as a node would answer the client's flow (the flow is sans-I/O:
-it yields each request and is sent the answer): short pauses first, the timeout kept."""
+"""Parts of a write, driven as a node would answer the client's flow (the flow is sans-I/O: it
+yields each request and is sent the answer): receipt polling (short pauses first, the timeout
+kept) and whether an account can pay for a bulk chunk's whole gas bound."""
 
 from __future__ import annotations
 
@@ -57,3 +58,46 @@ def test_the_timeout_counts_the_pauses():
         with pytest.raises(TransactionTimeoutError) as caught:
             pauses(client, 10**6)
         assert caught.value.tx_hash == TX
+
+
+def answered(flow, answers):
+    """Run ``flow``, answering its requests from ``answers`` (method -> result) in turn."""
+    asked = []
+    try:
+        op = next(flow)
+        while True:
+            asked.append(op.method)
+            op = flow.send({"jsonrpc": "2.0", "id": 1, "result": answers[op.method]})
+    except StopIteration as stop:
+        return stop.value, asked
+
+
+GAS = 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("balance", "fees", "affordable", "asked"),
+    [
+        (0, {"gasPrice": 0}, True, []),  # a free-gas consortium chain: nothing to ask
+        (0, {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0, "type": 2}, True, []),
+        (GAS * 10**9, {"gasPrice": 10**9}, True, ["eth_getBalance"]),  # exactly enough
+        (GAS * 10**9 - 1, {"gasPrice": 10**9}, False, ["eth_getBalance"]),
+        (
+            GAS * 2 * 10**9,
+            {"maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 1, "type": 2},
+            True,
+            ["eth_getBalance"],
+        ),
+        (
+            GAS * 10**9,
+            {"maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 1, "type": 2},
+            False,
+            ["eth_getBalance"],
+        ),
+    ],
+)
+def test_an_account_must_pay_for_the_whole_bound(balance, fees, affordable, asked):
+    # the highest price the fees allow counts: maxFeePerGas, not what a block will charge
+    with IdfuseClient("http://127.0.0.1:9", contracts=CONTRACTS) as client:
+        flow = client._affordable("0x" + "11" * 20, GAS, fees)
+        assert answered(flow, {"eth_getBalance": hex(balance)}) == (affordable, asked)
