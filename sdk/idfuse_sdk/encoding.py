@@ -266,15 +266,8 @@ class HandleValue:
 
     def _pack(self) -> bytes:
         type_ = self.type.encode("ascii")
-        return b"".join(
-            (
-                self.index.to_bytes(4, "big"),
-                bytes((self.permissions, self.format, *self.ttl.to_bytes(4, "big"), len(type_))),
-                type_,
-                len(self.data).to_bytes(2, "big"),
-                self.data,
-            )
-        )
+        head = _VALUE_HEAD.pack(self.index, self.permissions, self.format, self.ttl, len(type_))
+        return b"".join((head, type_, len(self.data).to_bytes(2, "big"), self.data))
 
 
 FORMAT_NAMES: Final = {"string": ValueFormat.STRING, "base64": ValueFormat.BASE64, "hex": ValueFormat.HEX}
@@ -343,6 +336,17 @@ def encode_values(values: Iterable[HandleValue], title: str = "value") -> bytes:
     :return: The encoding.
     :raises ValidationError: Too many values, a repeated index, or a value breaks a rule.
     """
+    if type(values) is tuple and len(values) <= MAX_VALUES:
+        # A record's values as files and events hold them, in ascending index order: checked
+        # and packed in one pass. Anything else (or any broken rule) takes the path below,
+        # which sorts and says what is wrong.
+        previous = 0  # indexes start at 1
+        for item in values:
+            if type(item) is not HandleValue or item.index <= previous or not _obeys_rules(item):
+                break
+            previous = item.index
+        else:
+            return bytes((len(values),)) + b"".join([item._pack() for item in values])
     items = sort_values(values, title)
     return bytes((len(items),)) + b"".join(item._pack() for item in items)  # validated by sort_values
 

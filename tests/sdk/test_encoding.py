@@ -400,6 +400,20 @@ loose_values = st.builds(
 )
 
 
+@given(st.lists(st.one_of(handle_values(big=False), loose_values), max_size=5))
+def test_values_in_a_tuple_encode_as_in_a_list(values: list[HandleValue]) -> None:
+    # A tuple in ascending index order takes a one-pass path; a list always sorts first.
+    def outcome(given):
+        try:
+            return encode_values(given)
+        except ValidationError as error:
+            return str(error)
+
+    assert outcome(tuple(values)) == outcome(values)
+    in_order = sorted(values, key=lambda value: value.index)  # the tuples that take the one pass
+    assert outcome(tuple(in_order)) == outcome(in_order)
+
+
 @given(
     st.builds(
         BatchRecord,
