@@ -1,5 +1,5 @@
 """The options of following a chain, shared by ``idfuse indexer`` and ``idfuse resolver --rpc``
-(a replica): ``--endpoints``, ``--start-block``, ``--finality-depth``, ``--ignore-finalized-tag``
+(a replica): ``--endpoints``, ``--start-block``, ``--finality-depth``, ``--ignore-finalized-tag``,
 ``--batch-blocks`` and ``--poll-interval``.
 
 The defaults are :class:`~idfuse_node.indexer.follower.Indexer`'s, written out here so that the
