@@ -21,7 +21,7 @@ from typing import Final, Self
 
 from idfuse_sdk.exceptions import EncodingError, ValidationError
 from idfuse_sdk.hashing import keccak
-from idfuse_sdk.identifiers import decode_suffix, handle_key, validate_bytes32, validate_suffix
+from idfuse_sdk.identifiers import checked_handle_key, decode_suffix, validate_bytes32, validate_suffix
 from idfuse_sdk.types import (
     DEFAULT_PERMISSIONS,
     DEFAULT_TTL,
@@ -498,8 +498,26 @@ class BatchEntry:
 
     def to_bytes(self) -> bytes:
         """``suffixLength:uint8 ‖ suffix ‖ template ‖ values``."""
-        suffix = self.record.suffix.encode("utf-8")
-        return bytes((len(suffix),)) + suffix + self.record.template + self.values_encoding
+        return _pack_record(self.record.suffix.encode("utf-8"), self.record.template, self.values_encoding)
+
+
+def _pack_record(suffix_utf8: bytes, template: bytes, values_encoding: bytes) -> bytes:
+    """A record's bytes in a batch blob: ``suffixLength:uint8 ‖ suffix ‖ template ‖ values``."""
+    return bytes((len(suffix_utf8),)) + suffix_utf8 + template + values_encoding
+
+
+def _check_record(node: bytes, record: object, title: str) -> tuple[HandleKey, bytes, bytes]:
+    """A batch record's handle key, its suffix's UTF-8 and its value encoding, every rule
+    checked in the contract's order (suffix, template, values); ``title`` names the record
+    in messages (``"batch record 3"``), or is empty."""
+    where = f"{title} " if title else ""
+    if not isinstance(record, BatchRecord):
+        named = title or "a batch record"
+        raise ValidationError(f"{named} must be a BatchRecord, got {type(record).__name__}")
+    suffix = validate_suffix(record.suffix, f"{where}suffix").encode("utf-8")
+    validate_bytes32(record.template, f"{where}template")
+    values = encode_values(record.values, f"{where}value")
+    return checked_handle_key(node, suffix), suffix, values
 
 
 def _check_count(count: int, error: type[ValidationError] | type[EncodingError]) -> None:
@@ -521,12 +539,8 @@ def canonical_batch(prefix_node: bytes, records: Iterable[BatchRecord]) -> list[
     _check_count(len(items), ValidationError)
     entries: list[BatchEntry] = []
     for position, record in enumerate(items):
-        title = f"batch record {position}"
-        if not isinstance(record, BatchRecord):
-            raise ValidationError(f"{title} must be a BatchRecord, got {type(record).__name__}")
-        key = handle_key(node, record.suffix, f"{title} suffix")
-        validate_bytes32(record.template, f"{title} template")
-        entries.append(BatchEntry(key, record, encode_values(record.values, f"{title} value")))
+        key, _, values = _check_record(node, record, f"batch record {position}")
+        entries.append(BatchEntry(key, record, values))
     entries.sort(key=lambda entry: entry.handle_key)
     for before, after in pairwise(entries):
         if before.handle_key == after.handle_key:
@@ -545,14 +559,8 @@ def pack_batch_record(prefix_node: bytes, record: BatchRecord) -> tuple[HandleKe
     :raises ValidationError: ``record`` breaks a rule; the message names the ``suffix``, the
         ``template`` or the ``value`` (as :func:`canonical_batch`'s, after ``batch record N``).
     """
-    node = validate_bytes32(prefix_node, "prefix node")
-    if not isinstance(record, BatchRecord):
-        raise ValidationError(f"a batch record must be a BatchRecord, got {type(record).__name__}")
-    suffix = validate_suffix(record.suffix, "suffix").encode("utf-8")
-    template = validate_bytes32(record.template, "template")
-    values = encode_values(record.values, "value")
-    key = HandleKey(keccak(node + keccak(suffix)))
-    return key, bytes((len(suffix),)) + suffix + template + values
+    key, suffix, values = _check_record(validate_bytes32(prefix_node, "prefix node"), record, "")
+    return key, _pack_record(suffix, record.template, values)
 
 
 def encode_batch(prefix_node: bytes, records: Iterable[BatchRecord]) -> bytes:
@@ -593,7 +601,7 @@ def decode_batch_entries(prefix_node: bytes, raw: bytes) -> list[BatchEntry]:
         template = reader.take(32, "a template")
         values_start = reader.offset
         values = _read_values(reader)
-        key = HandleKey(keccak(node + keccak(suffix_bytes)))  # handle_key's, the suffix checked above
+        key = checked_handle_key(node, suffix_bytes)  # the suffix checked above
         if entries and key <= entries[-1].handle_key:
             raise EncodingError(f"batch is not in ascending handle-key order at byte {start} ({suffix!r})")
         record = BatchRecord(suffix, tuple(values), template)

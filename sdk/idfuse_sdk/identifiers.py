@@ -320,4 +320,10 @@ def handle_key(prefix_or_node: str | bytes, suffix: str, title: str = "suffix") 
         node: bytes = prefix_node(validate_prefix(prefix_or_node))
     else:
         node = validate_bytes32(prefix_or_node, "prefix node")
-    return HandleKey(keccak(node + keccak(validate_suffix(suffix, title).encode("utf-8"))))
+    return checked_handle_key(node, validate_suffix(suffix, title).encode("utf-8"))
+
+
+def checked_handle_key(node: bytes, suffix_utf8: bytes) -> HandleKey:
+    """:func:`handle_key` of a node id and a suffix's UTF-8 that the caller has checked already
+    (a batch decoder or a file reader, which have the suffix's bytes in hand)."""
+    return HandleKey(keccak(node + keccak(suffix_utf8)))
