@@ -391,13 +391,14 @@ class BlockApplier:
             for value in sorted(values, key=lambda value: value.index)
         )
 
-    def _supersede(self, record: HandleRecord) -> None:
-        """Store the history entry of the change that left ``record``, which a new change is
-        about to replace (a handle's last change lives in its record alone)."""
+    def _supersede(self, handle_key: bytes, record: HandleRecord) -> None:
+        """Store the history entry of the change that left ``record`` (the handle's at
+        ``handle_key``), which a new change is about to replace (a handle's last change lives
+        in its record alone)."""
         entry = record.history_entry()
         provenance = entry.provenance
         key = schema.hhist_key(
-            bytes.fromhex(record.handle_key[2:]),
+            handle_key,
             provenance.block_number,
             provenance.log_index,
             provenance.record_index or 0,
@@ -416,7 +417,7 @@ class BlockApplier:
         provenance = self._provenance(event.position)
         values = self._values(event.values, provenance)
         if existing is not None:
-            self._supersede(existing)
+            self._supersede(event.handle_key, existing)
         record = HandleRecord(
             handle=f"{name}/{event.suffix}",
             prefix=name,
@@ -463,7 +464,7 @@ class BlockApplier:
             event=event.event,
             timestamp=self.writer.timestamp,
         )
-        self._supersede(existing)
+        self._supersede(event.handle_key, existing)
         self.writer.put_record(key, record)
 
     def _identifier_deleted(self, event: ev.IdentifierDeleted) -> None:
@@ -474,7 +475,7 @@ class BlockApplier:
             raise IndexConsistencyError(
                 f"IdentifierDeleted for handle {_hex(event.handle_key)}, which is not live"
             )
-        self._supersede(existing)
+        self._supersede(event.handle_key, existing)
         writer.put_record(
             key,
             replace(
