@@ -93,7 +93,10 @@ class Dispatcher:
             request = json.loads(body, parse_constant=_no_constant)
         except (ValueError, RecursionError) as error:
             return error_body(RpcError(PARSE_ERROR, f"parse error: {error}"))
-        if (depth := _depth(request)) > MAX_DEPTH:
+        # a body with no more brackets than the bound cannot nest deeper (a single call's
+        # few): only a batch or a deep body is walked
+        brackets = body.count(b"[") + body.count(b"{")
+        if brackets > MAX_DEPTH and (depth := _depth(request)) > MAX_DEPTH:
             return error_body(
                 RpcError(INVALID_REQUEST, f"request nests {depth} levels deep, at most {MAX_DEPTH}")
             )
