@@ -82,6 +82,42 @@ def _wait(predicate, timeout=60.0):
         time.sleep(0.05)
 
 
+def test_run_polls_at_its_poll_interval(registry_chain):  # noqa: F811
+    # Caught up, the follower asks again only after poll_interval: a write made meanwhile is
+    # not indexed before then, and a stop request does not wait for it.
+    chain = registry_chain
+    top = chain.allocate("87")
+    store = MemoryIndexStore()
+    reader = IndexReader(store)
+    with ChainSource(chain.url, retries=0) as source:
+        indexer = Indexer(source, store, chain_binding(chain), finality_depth=0, poll_interval=30.0)
+        stop = threading.Event()
+        thread = threading.Thread(target=indexer.run, args=(stop,))
+        thread.start()
+        try:
+            _wait(lambda: reader.checkpoint() is not None and reader.checkpoint().number >= indexer.head)
+            time.sleep(0.3)  # into the idle wait
+            chain.create(top, "later", [V1])
+            time.sleep(1.5)  # at the old 0.5 s, or the new default 0.1 s, it would be indexed by now
+            assert reader.handle_by_name("87/later") is None
+        finally:
+            started = time.monotonic()
+            stop.set()
+            thread.join(30)
+        assert not thread.is_alive()
+        assert time.monotonic() - started < 5
+        quick = Indexer(source, store, chain_binding(chain), finality_depth=0, poll_interval=0.05)
+        assert quick.poll_interval == 0.05
+        stop = threading.Event()
+        thread = threading.Thread(target=quick.run, args=(stop,))
+        thread.start()
+        try:
+            _wait(lambda: reader.handle_by_name("87/later") is not None, timeout=30)
+        finally:
+            stop.set()
+            thread.join(30)
+
+
 def test_endpoint_down_is_retried_and_the_index_stays_readable(registry_chain, monkeypatch):  # noqa: F811
     chain = registry_chain
     monkeypatch.setattr(follower, "MAX_RETRY_SECONDS", 0.5)
