@@ -54,7 +54,10 @@ class MerkleTree:
         :param leaves: Level 0, in record order (at least one, 32 bytes each).
         :raises ValidationError: There are no leaves, or one is not 32 bytes.
         """
-        level = [validate_bytes32(item, f"leaf {position}") for position, item in enumerate(leaves)]
+        level = list(leaves)
+        for position, item in enumerate(level):
+            if type(item) is not bytes or len(item) != 32:  # a title only for the rare other case
+                level[position] = validate_bytes32(item, f"leaf {position}")
         if not level:
             raise ValidationError("merkle tree must have at least one leaf")
         self._levels = [level]

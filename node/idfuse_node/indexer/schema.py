@@ -259,6 +259,13 @@ def bnode_key(batch_id: int, level: int, position: int) -> bytes:
     return bnode_prefix(batch_id, level) + _uint(position, 4, "merkle position")
 
 
+def bnode_keys(batch_id: int, level: int, count: int) -> list[bytes]:
+    """The :func:`bnode_key` of positions 0 to ``count - 1`` of one level, in order."""
+    prefix = bnode_prefix(batch_id, level)
+    _uint(max(count - 1, 0), 4, "merkle position")
+    return [prefix + position.to_bytes(4, "big") for position in range(count)]
+
+
 def parse_bnode_key(key: bytes) -> tuple[int, int, int]:
     """The batch id, level and position of a :func:`bnode_key`."""
     tail = _tail(key, BNODE_PREFIX, 37, "bnode")

@@ -122,6 +122,17 @@ class BlockWriter:
         self._touch(key)
         self._pending[key] = value
 
+    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """Set each ``(key, value)`` of ``items`` when the block commits (a batch's Merkle
+        nodes come by the thousand: one call, not one each)."""
+        self._live()
+        touch, pending = self._touch, self._pending
+        for key, value in items:
+            if type(value) is not bytes:
+                raise TypeError(f"index value must be bytes, got {type(value).__name__}")
+            touch(key)
+            pending[key] = value
+
     def delete(self, key: bytes) -> None:
         """Remove ``key`` when the block commits (absent keys are fine)."""
         self._live()
@@ -380,6 +391,6 @@ def write_batch_tree(writer: BlockWriter, batch_id: int, leaves: Iterable[bytes]
     """
     tree = MerkleTree(leaves)
     for level, nodes in enumerate(tree.levels):
-        for position, node in enumerate(nodes):
-            writer.put(schema.bnode_key(batch_id, level, position), node)
+        keys = schema.bnode_keys(batch_id, level, len(nodes))
+        writer.put_many(zip(keys, nodes, strict=True))
     return tree.root
