@@ -204,7 +204,8 @@ def test_put_many_lands_and_rolls_back_as_puts_do(store):
     w.put_many([(b"app:a", b"a2"), (b"app:new", b"n2")])
     assert w.get(b"app:a") == b"a2"
     w.commit()
-    assert store.get(b"app:a") == b"a2" and store.get(b"app:new") == b"n2"
+    assert store.get(b"app:a") == b"a2"
+    assert store.get(b"app:new") == b"n2"
     rollback_to(store, 1)
     assert without_undo(dump(store)) == without_undo(before)
 
