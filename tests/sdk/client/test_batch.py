@@ -5,6 +5,7 @@ repeated or already-registered handles are skipped and reported."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import pytest
@@ -175,6 +176,40 @@ def test_jsonl_format_that_is_no_name_is_named(tmp_path, fmt):
     with pytest.raises(BulkSourceError, match="format must be string, base64 or hex") as caught:
         read_source(source, PREFIX)
     assert caught.value.line == 1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, enabled):
+    # read_source pauses the collector while records pile up (thousands of rows would
+    # trigger many passes), and hands it back as it was, also when a row is refused.
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("suffix,URL\n" + "".join(f"gc-{n},https://g/{n}\n" for n in range(5_000)))
+    bad.write_text("suffix,URL\nok,https://x\nbad suffix\x01,https://y\n")
+    passes: list[str] = []
+
+    def seen(phase, info):
+        if phase == "start":
+            passes.append(info["generation"])
+
+    was = gc.isenabled()
+    gc.collect()  # the allocation count starts from zero, so only the reading could trigger a pass
+    gc.callbacks.append(seen)
+    try:
+        if not enabled:
+            gc.disable()
+        records, _ = read_source(good, PREFIX)
+        # at most the pass that handing the collector back sets off (about 30 unpaused)
+        assert len(passes) <= 1
+        assert [item.record.suffix for item in records[:2]] == ["gc-0", "gc-1"]
+        assert len(records) == 5_000
+        assert gc.isenabled() is enabled
+        with pytest.raises(BulkSourceError):
+            read_source(bad, PREFIX)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.callbacks.remove(seen)
+        if was:
+            gc.enable()
 
 
 def test_a_file_record_is_packed_once_as_encode_batch_would(tmp_path):
