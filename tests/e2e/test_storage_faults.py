@@ -23,6 +23,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
+from idfuse_node.indexer.schema import KEY_PREFIX
 from tests.e2e.processes import IdfuseProcess, run_idfuse
 
 # root without the capabilities that ignore file modes: ``chmod 000`` then denies it too
@@ -231,9 +232,9 @@ def _to_layout_v1(db: Path) -> None:
     handle = plyvel.DB(str(db))
     try:
         with handle.write_batch() as batch:
-            for key, value in handle.iterator(prefix=b"v3:"):
+            for key, value in handle.iterator(prefix=KEY_PREFIX):
                 batch.delete(key)
-                batch.put(b"v1:" + key[3:], value)
+                batch.put(b"v1:" + key[len(KEY_PREFIX) :], value)
     finally:
         handle.close()
 
@@ -246,7 +247,7 @@ def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
     line = refused(command, data_dir)
     assert line == (
         f"error: the index at {db} was written by an earlier version of idfuse (layout v1; this "
-        "version reads layout v3): delete it and start again, and the indexer rebuilds it from "
+        "version reads layout v4): delete it and start again, and the indexer rebuilds it from "
         "the chain (the chain is kept apart and is not affected)"
     )
     assert contents(db) == before

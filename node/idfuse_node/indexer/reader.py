@@ -221,12 +221,20 @@ class IndexReader:
         while width > 1:
             sibling = position ^ 1
             if sibling < width:
-                node = self.store.get(schema.bnode_key(batch_id, level, sibling))
+                node = self.batch_node(batch_id, level, sibling)
                 if node is None:
                     raise IndexCorruptError(f"merkle node {level}/{sibling} of batch {batch_id} is missing")
                 siblings.append(node)
             position, width, level = position // 2, (width + 1) // 2, level + 1
         return siblings
+
+    def batch_node(self, batch_id: int, level: int, position: int) -> bytes | None:
+        """One node of a batch's Merkle tree (level 0: the record's leaf), or None when the
+        index does not hold it."""
+        chunk, slot = divmod(position, schema.BNODE_CHUNK)
+        raw = self.store.get(schema.bnode_key(batch_id, level, chunk))
+        node = None if raw is None else raw[32 * slot : 32 * slot + 32]
+        return node if node is not None and len(node) == 32 else None
 
     # History
 

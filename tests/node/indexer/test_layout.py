@@ -26,7 +26,7 @@ def test_an_earlier_layout_is_refused(tmp_path, earlier, key):
     db.close()
     before = _contents(path)
     layout = earlier.decode().rstrip(":")
-    with pytest.raises(IndexLayoutError, match=f"layout {layout}; this version reads layout v3"):
+    with pytest.raises(IndexLayoutError, match=f"layout {layout}; this version reads layout v4"):
         LevelDBIndexStore(path)
     assert _contents(path) == before
 

@@ -261,7 +261,33 @@ def test_batch_proofs_verify_for_odd_and_even_leaf_counts(store):
 
 def test_a_missing_merkle_node_is_a_corrupt_index(store):
     add_batch(store, 1, 7, 4)
-    store.write({}, [schema.bnode_key(7, 1, 1)])
+    store.write({}, [schema.bnode_key(7, 1, 0)])
     reader = IndexReader(store)
     with pytest.raises(IndexCorruptError, match="merkle node 1/1"):
         reader.batch_proof(7, 0)
+
+
+def test_a_short_merkle_chunk_is_a_corrupt_index(store):
+    add_batch(store, 1, 7, 4)
+    level0 = store.get(schema.bnode_key(7, 0, 0))
+    store.write({schema.bnode_key(7, 0, 0): level0[:96]}, [])  # the fourth leaf cut off
+    reader = IndexReader(store)
+    assert reader.batch_node(7, 0, 2) == level0[64:96]
+    assert reader.batch_node(7, 0, 3) is None
+    with pytest.raises(IndexCorruptError, match="merkle node 0/3"):
+        reader.batch_proof(7, 2)
+
+
+def test_a_level_spans_chunks_of_bnode_chunk_nodes(store):
+    count = 2 * schema.BNODE_CHUNK + 3
+    leaves, root = add_batch(store, 1, 9, count)
+    reader = IndexReader(store)
+    assert len(store.get(schema.bnode_key(9, 0, 0))) == 32 * schema.BNODE_CHUNK
+    assert len(store.get(schema.bnode_key(9, 0, 2))) == 32 * 3
+    assert store.get(schema.bnode_key(9, 0, 3)) is None
+    assert [reader.batch_node(9, 0, i) for i in range(count)] == leaves
+    assert reader.batch_node(9, 0, count) is None
+    for index in (0, schema.BNODE_CHUNK - 1, schema.BNODE_CHUNK, count - 1):
+        proof = reader.batch_proof(9, index)
+        assert proof == merkle.proof(leaves, index)
+        assert merkle.verify(leaves[index], proof, root)

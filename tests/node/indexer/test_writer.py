@@ -195,30 +195,3 @@ def test_records_through_the_writer(store):
     assert w.get_record(schema.COUNTS_KEY, Counts) is None
     w.commit()
     assert store.get(schema.COUNTS_KEY) is None
-
-
-def test_put_many_lands_and_rolls_back_as_puts_do(store):
-    apply_block(store, 1)
-    before = dump(store)
-    w = writer(store, 2)
-    w.put_many([(b"app:a", b"a2"), (b"app:new", b"n2")])
-    assert w.get(b"app:a") == b"a2"
-    w.commit()
-    assert store.get(b"app:a") == b"a2"
-    assert store.get(b"app:new") == b"n2"
-    rollback_to(store, 1)
-    assert without_undo(dump(store)) == without_undo(before)
-
-
-def test_put_many_refuses_a_value_that_is_not_bytes(store):
-    w = writer(store, 1)
-    with pytest.raises(TypeError, match="index value must be bytes"):
-        w.put_many([(b"app:a", b"a1"), (b"app:b", "text")])
-    w.put_many([])
-    w.commit()
-    assert store.get(b"app:b") is None
-
-
-def test_bnode_keys_are_bnode_key_of_each_position():
-    assert schema.bnode_keys(7, 2, 3) == [schema.bnode_key(7, 2, p) for p in range(3)]
-    assert schema.bnode_keys(7, 0, 0) == []

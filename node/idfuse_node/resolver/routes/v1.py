@@ -8,7 +8,6 @@ from typing import Any, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from idfuse_node.indexer import schema
 from idfuse_node.indexer.reader import history_position
 from idfuse_node.indexer.records import Checkpoint, HandleRecord, HistoryEntry, PrefixRecord
 from idfuse_node.resolver import render
@@ -324,7 +323,7 @@ async def batch_proof(request: Request, batch_id: str, record_index: str) -> Res
     info, number, checkpoint = _batch(state, batch_id)
     position = parse_uint(record_index, "record index", bits=32)
     proof = state.lookup.reader.batch_proof(number, position)
-    leaf = state.lookup.reader.store.get(schema.bnode_key(number, 0, position)) if proof is not None else None
+    leaf = state.lookup.reader.batch_node(number, 0, position) if proof is not None else None
     if proof is None or leaf is None:
         raise _not_found(f"batch {number} has no record {position}", checkpoint)
     document = {
