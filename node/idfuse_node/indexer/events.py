@@ -551,6 +551,17 @@ class EventDecoder:
             address: _specs(name) for name, address in self.addresses.items()
         }
 
+    def topic(self, contract: str, event: str) -> bytes:
+        """topic0 of ``event`` of ``contract``, as this decoder reads it.
+
+        :raises KeyError: The decoder does not decode that event of that contract.
+        """
+        table = self._tables[self.addresses[contract]]
+        for topic, spec in table.items():
+            if spec.name == event:
+                return topic
+        raise KeyError(f"{contract} has no indexed event {event}")
+
     def decode(self, raw: RawLog) -> RegistryEvent | None:
         """The event ``raw`` holds, or None when the index does not need it.
 

@@ -101,11 +101,13 @@ class _Fetched:
 
 @dataclass(frozen=True, slots=True)
 class _Answered:
-    """One range's headers and its ``eth_getLogs`` answers, not parsed yet."""
+    """One range's headers and its ``eth_getLogs`` answers, not parsed yet, with the
+    transactions its ``BatchRegistered`` logs seem to come from (a look-ahead)."""
 
     first: int
     headers: list[BlockHeaderInfo]
     logs: LogAnswers
+    transactions: Mapping[bytes, TxInfo]
 
 
 class IndexerOptions(TypedDict):
@@ -163,6 +165,8 @@ class Indexer:
         self.poll_interval = poll_interval
         self.decoder = ev.EventDecoder({name: binding.contracts[name] for name in INDEXED_CONTRACTS})
         self.addresses = [self.decoder.addresses[name] for name in INDEXED_CONTRACTS]
+        self._registry = self.decoder.addresses["IdentifierRegistry"]
+        self._batch_topic = self.decoder.topic("IdentifierRegistry", "BatchRegistered")
         self.events_applied = 0
         self.blocks_indexed = 0
         self._progress_at = time.monotonic()
@@ -244,9 +248,10 @@ class Indexer:
     def _sync_range(self, start: int, head: int, final: int) -> None:
         """Index ``start``…``head``: one thread fetches the next range while this one parses,
         decodes, applies and commits the current one (the endpoint and the store work in
-        parallel). The fetching thread only waits on the endpoint: were it to parse and decode
-        too, each store read here, which lets go of the interpreter lock, would wait for that
-        thread's whole switch interval to get it back.) A third thread writes each committed
+        parallel). The fetching thread mostly waits on the endpoint (it parses only the batch
+        transactions, in C): were it to parse and decode the logs too, each store read here,
+        which lets go of the interpreter lock, would wait for that thread's whole switch
+        interval to get it back. A third thread writes each committed
         group to the store while this one applies the next (:class:`WriteBehindStore`); every
         write has landed when this returns or raises."""
         ranges = self._ranges(start, head)
@@ -302,7 +307,9 @@ class Indexer:
         return None if bounds is None else fetcher.submit(self._fetch, *bounds)
 
     def _fetch(self, first: int, last: int) -> _Answered:
-        """Headers and ``eth_getLogs`` answers of blocks ``first``…``last``.
+        """Headers and ``eth_getLogs`` answers of blocks ``first``…``last``, and the
+        transactions that carried its batches (their calldata holds the records): fetched here,
+        they no longer hold up the applying thread, which checks them against the events.
 
         :raises _ChainMoved: The headers do not describe one chain (a reorg while fetching).
         """
@@ -310,7 +317,9 @@ class Indexer:
         for before, after in itertools.pairwise(headers):
             if after.parent_hash != before.hash:
                 raise _ChainMoved(first)
-        return _Answered(first, headers, self.source.fetch_logs(first, last, self.addresses))
+        logs = self.source.fetch_logs(first, last, self.addresses)
+        batches = logs.transactions_with(self._registry, self._batch_topic)
+        return _Answered(first, headers, logs, self.source.transactions(batches) if batches else {})
 
     def _decode(self, answered: _Answered) -> _Fetched:
         """A fetched range's decoded events and batch transactions.
@@ -337,7 +346,11 @@ class Indexer:
         # a batch's log carries up to 20,000 records (and its calldata is fetched): ranges are
         # sized by what is applied, not by logs, so a range of batches stays ~RANGE_EVENTS records
         self._weight = (len(logs) + records) / len(logs) if logs else self._weight
-        transactions: Mapping[bytes, TxInfo] = self.source.transactions(batch_txs) if batch_txs else {}
+        fetched = answered.transactions
+        missing = [tx_hash for tx_hash in batch_txs if tx_hash not in fetched]  # the look-ahead missed
+        transactions = {tx_hash: fetched[tx_hash] for tx_hash in batch_txs if tx_hash in fetched}
+        if missing:
+            transactions.update(self.source.transactions(missing))
         return _Fetched(first, answered.headers, by_block, transactions)
 
     def _commit_blocks(self, store: IndexStore, fetched: _Fetched, final: int) -> None:

@@ -74,6 +74,24 @@ class LogAnswers:
         """Logs in the answers."""
         return sum(len(answer) for _, _, answer in self.answers)
 
+    def transactions_with(self, address: str, topic: bytes) -> list[bytes]:
+        """The hashes of the transactions that emitted a log from ``address`` with topic0
+        ``topic``, in answer order, once each, as far as the raw answers tell: a look-ahead
+        (a follower fetches a batch's calldata while it applies the range before).
+        :meth:`ChainSource.parse_logs` checks every log; one that is malformed is passed over
+        here."""
+        address, wanted = address.lower(), "0x" + topic.hex()
+        found: dict[bytes, None] = {}
+        for _, _, answer in self.answers:
+            for item in answer:
+                try:
+                    topics, emitter, tx_hash = item["topics"], item["address"], item["transactionHash"]
+                    if topics[0].lower() == wanted and emitter.lower() == address:
+                        found[bytes.fromhex(tx_hash[2:])] = None
+                except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+                    continue
+        return list(found)
+
 
 @dataclass(frozen=True, slots=True)
 class BlockHeaderInfo:

@@ -12,7 +12,7 @@ from idfuse_node.indexer import follower
 from idfuse_node.indexer.follower import Indexer
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import ChainBinding
-from idfuse_node.indexer.source import ChainSource
+from idfuse_node.indexer.source import ChainSource, LogAnswers
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.rpc import RpcServer
 from idfuse_sdk.encoding import BatchRecord, HandleValue
@@ -182,3 +182,41 @@ def test_ranges_of_batches_are_sized_by_their_records(registry_chain, monkeypatc
     # blocks of batches (sized by logs, ranges would stay at the source's largest, 4 blocks)
     assert len(spans) > 6
     assert max(spans[4:]) <= 2, spans
+
+
+def test_batch_calldata_is_fetched_by_the_fetching_thread(registry_chain, monkeypatch):  # noqa: F811
+    # The transactions that carried a range's batches are fetched with the range, in the
+    # fetching thread (a look-ahead over the raw logs), not by the thread that applies it.
+    chain = registry_chain
+    top = chain.allocate("86")
+    for block in range(4):
+        chain.register_batch(top, [BatchRecord(f"t{block}-{i}", (V1,)) for i in range(3)])
+    fetched: list[tuple[str, int]] = []
+    transactions = ChainSource.transactions
+
+    def recording(self, hashes):
+        hashes = list(hashes)
+        fetched.append((threading.current_thread().name, len(hashes)))
+        return transactions(self, hashes)
+
+    monkeypatch.setattr(ChainSource, "transactions", recording)
+    store = MemoryIndexStore()
+    with ChainSource(chain.url, retries=0) as source:
+        Indexer(source, store, chain_binding(chain), finality_depth=0, use_finalized_tag=False).sync_once()
+    assert IndexReader(store).handle_by_name("86/t3-2") is not None
+    assert sum(count for _, count in fetched) >= 4
+    assert all(name.startswith("idfuse-indexer-fetch") for name, _ in fetched), fetched
+
+
+def test_a_batch_the_look_ahead_missed_is_fetched_when_applied(registry_chain, monkeypatch):  # noqa: F811
+    chain = registry_chain
+    top = chain.allocate("85")
+    chain.register_batch(top, [BatchRecord(f"m{i}", (V1,)) for i in range(3)])
+    monkeypatch.setattr(LogAnswers, "transactions_with", lambda self, address, topic: [])
+    store = MemoryIndexStore()
+    with ChainSource(chain.url, retries=0) as source:
+        Indexer(source, store, chain_binding(chain), finality_depth=0, use_finalized_tag=False).sync_once()
+    reader = IndexReader(store)
+    record = reader.handle_by_name("85/m2")
+    assert record is not None
+    assert reader.batch(record.provenance.batch_id).accepted == 3

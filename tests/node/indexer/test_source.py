@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from idfuse_node.exceptions import ChainSourceError
-from idfuse_node.indexer.source import ChainSource
+from idfuse_node.indexer.source import ChainSource, LogAnswers
 from idfuse_node.rpc import RpcServer
 from idfuse_sdk.encoding import HandleValue
 from tests.node.devchain import CHAIN_ID
@@ -236,3 +236,34 @@ def test_finalized_unsupported_is_none(canned):
         assert source.finalized_number() is None
     with ChainSource(canned((200, _reply(None))), **FAST) as source:
         assert source.finalized_number() is None
+
+
+def test_transactions_with_looks_ahead_over_raw_logs_and_passes_over_malformed_ones():
+    registry, other = "0x" + "ab" * 20, "0x" + "cd" * 20
+    topic, another = b"\x01" * 32, b"\x02" * 32
+
+    def log(address, first, tx):
+        return {"address": address, "topics": ["0x" + first.hex(), "0x" + "00" * 32], "transactionHash": tx}
+
+    tx_a, tx_b, tx_c = ("0x" + byte * 32 for byte in ("a1", "b2", "c3"))
+    answers = LogAnswers(
+        frozenset(),
+        (
+            (1, 2, [log(registry, topic, tx_a), log(registry, another, tx_c), log(other, topic, tx_c)]),
+            (
+                3,
+                4,
+                [
+                    log(registry.upper().replace("0X", "0x"), topic, tx_b.upper().replace("0X", "0x")),
+                    log(registry, topic, tx_a),  # a second batch of the same transaction
+                    {"address": registry, "topics": [], "transactionHash": tx_c},
+                    {"address": registry, "topics": ["0x" + topic.hex()]},
+                    {"address": registry, "topics": ["0x" + topic.hex()], "transactionHash": "0xzz"},
+                    {"address": None, "topics": ["0x" + topic.hex()], "transactionHash": tx_c},
+                    "not a log",
+                ],
+            ),
+        ),
+    )
+    assert answers.transactions_with(registry, topic) == [bytes.fromhex(tx_a[2:]), bytes.fromhex(tx_b[2:])]
+    assert answers.transactions_with(registry, b"\x03" * 32) == []
