@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Final, Self
+from typing import Final, NamedTuple, Self
 
 from idfuse_sdk.exceptions import EncodingError, ValidationError
 from idfuse_sdk.hashing import keccak
@@ -128,16 +128,21 @@ def _format_name(value: int) -> str:
 def _obeys_rules(value: HandleValue) -> bool:
     """Whether ``value`` keeps every rule :meth:`HandleValue.validate` checks, in one expression
     (False sends it through those checks, which say what is wrong)."""
-    index, type_, data, fmt = value.index, value.type, value.data, value.format
+    return type(value.format) is ValueFormat and _fields_obey_rules(
+        value.index, value.type, value.data, value.format, value.ttl, value.permissions
+    )
+
+
+def _fields_obey_rules(index: int, type_: str, data: bytes, fmt: int, ttl: int, permissions: int) -> bool:
+    """:func:`_obeys_rules` of a value's fields (a decoded batch row's, which is no object)."""
     if not (
         type(index) is int
         and 1 <= index <= MAX_UINT32
         and index not in RESERVED_INDEXES
-        and type(value.permissions) is int
-        and 0 <= value.permissions <= MAX_PERMISSIONS
-        and type(value.ttl) is int
-        and 0 <= value.ttl <= MAX_UINT32
-        and type(fmt) is ValueFormat
+        and type(permissions) is int
+        and 0 <= permissions <= MAX_PERMISSIONS
+        and type(ttl) is int
+        and 0 <= ttl <= MAX_UINT32
         and fmt in USER_FORMATS
         and type(data) is bytes
         and len(data) <= MAX_DATA_BYTES
@@ -608,6 +613,94 @@ def decode_batch_entries(prefix_node: bytes, raw: bytes) -> list[BatchEntry]:
         entries.append(BatchEntry(key, record, reader.raw[values_start : reader.offset]))
     _check_count(len(entries), EncodingError)
     return entries
+
+
+class BatchRow(NamedTuple):
+    """A decoded batch record as plain fields, for a reader of batches by the million (an
+    indexer): :func:`decode_batch_rows`."""
+
+    handle_key: bytes
+    suffix: str
+    template: bytes
+    values: tuple[tuple[int, str, bytes, int, int, int], ...]
+    """``(index, type, data, format, ttl, permissions)`` of each value, in ascending index order."""
+    values_encoding: bytes
+    commitment: bytes
+
+    @classmethod
+    def of(cls, entry: BatchEntry) -> BatchRow:
+        """The row of a :class:`BatchEntry`."""
+        record = entry.record
+        return cls(
+            entry.handle_key,
+            record.suffix,
+            record.template,
+            tuple((v.index, v.type, v.data, int(v.format), v.ttl, v.permissions) for v in record.values),
+            entry.values_encoding,
+            entry.commitment,
+        )
+
+
+def decode_batch_rows(prefix_node: bytes, raw: bytes) -> list[BatchRow]:
+    """:func:`decode_batch_entries`, each entry as a :class:`BatchRow`: the same checks, the
+    same refusals, without an object per value, record and entry (half the time).
+
+    :raises ValidationError: ``prefix_node`` is not 32 bytes.
+    :raises EncodingError: As :func:`decode_batch_entries`.
+    """
+    node = validate_bytes32(prefix_node, "prefix node")
+    blob = bytes(raw)
+    rows = _read_rows(node, blob)
+    if rows is None:  # something to refuse (or to look at closer): the entries' reading decides
+        rows = [BatchRow.of(entry) for entry in decode_batch_entries(node, blob)]
+    return rows
+
+
+def _read_rows(node: bytes, raw: bytes) -> list[BatchRow] | None:
+    """The rows of a canonical batch, or None at the first thing :func:`decode_batch_entries`
+    might refuse (this says only that; that reading says what and where)."""
+    rows: list[BatchRow] = []
+    size, offset, previous = len(raw), 0, b""
+    head_size, unpack = _VALUE_HEAD.size, _VALUE_HEAD.unpack_from
+    try:
+        while offset < size:
+            if len(rows) == MAX_BATCH_RECORDS:
+                return None
+            suffix_end = offset + 1 + raw[offset]
+            suffix_utf8 = raw[offset + 1 : suffix_end]
+            start = suffix_end + 32  # the values' encoding, after the template
+            if start >= size:
+                return None
+            suffix = decode_suffix(suffix_utf8, "suffix")
+            template = raw[suffix_end:start]
+            count, offset = raw[start], start + 1
+            if count > MAX_VALUES:
+                return None
+            values: list[tuple[int, str, bytes, int, int, int]] = []
+            last = 0
+            for _ in range(count):
+                index, permissions, fmt, ttl, type_length = unpack(raw, offset)
+                type_start = offset + head_size
+                type_end = type_start + type_length
+                data_start = type_end + 2
+                offset = data_start + ((raw[type_end] << 8) | raw[type_end + 1])
+                if offset > size:
+                    return None
+                type_ = raw[type_start:type_end].decode("latin-1")
+                data = raw[data_start:offset]
+                if index <= last or not _fields_obey_rules(index, type_, data, fmt, ttl, permissions):
+                    return None
+                last = index
+                values.append((index, type_, data, fmt, ttl, permissions))
+            key = checked_handle_key(node, suffix_utf8)
+            if key <= previous:
+                return None
+            previous = key
+            encoding = raw[start:offset]
+            rows.append(BatchRow(key, suffix, template, tuple(values), encoding, keccak(template + encoding)))
+    except (IndexError, struct.error, ValidationError):
+        return None
+    return rows or None
 
 
 def decode_batch(prefix_node: bytes, raw: bytes) -> list[BatchRecord]:

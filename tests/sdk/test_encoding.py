@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from idfuse_sdk.encoding import (
     BatchRecord,
+    BatchRow,
     HandleValue,
     TemplateField,
     _obeys_rules,
@@ -19,6 +20,7 @@ from idfuse_sdk.encoding import (
     commitment,
     decode_batch,
     decode_batch_entries,
+    decode_batch_rows,
     decode_values,
     encode_batch,
     encode_values,
@@ -522,6 +524,61 @@ def test_decode_batch_rejects_wrong_order_and_repeats() -> None:
         )
     with pytest.raises(EncodingError, match=r"^batch is not in ascending handle-key order at byte 35"):
         decode_batch(NODE, _record(first) + _record(first))
+
+
+def _outcome(decode, raw: bytes) -> object:
+    try:
+        return decode(NODE, raw)
+    except EncodingError as error:
+        return f"EncodingError: {error}"
+
+
+def _rows_of_entries(node: bytes, raw: bytes) -> list[BatchRow]:
+    return [BatchRow.of(entry) for entry in decode_batch_entries(node, raw)]
+
+
+@given(batch_records(max_size=6), st.data())
+def test_batch_rows_are_the_entries_and_refuse_what_they_refuse(
+    records: list[BatchRecord], data: st.DataObject
+) -> None:
+    # decode_batch_rows reads a batch without an object per value; for any bytes, canonical
+    # or damaged (cut, a byte changed, bytes inserted), it gives the entries' fields or the
+    # entries' very refusal.
+    raw = encode_batch(NODE, records)
+    assert decode_batch_rows(NODE, raw) == _rows_of_entries(NODE, raw)
+    position = data.draw(st.integers(0, len(raw)))
+    damaged = data.draw(
+        st.sampled_from(
+            [
+                raw[:position],
+                raw[:position] + bytes([data.draw(st.integers(0, 255))]) + raw[position + 1 :],
+                raw[:position] + data.draw(st.binary(min_size=1, max_size=6)) + raw[position:],
+            ]
+        )
+    )
+    assert _outcome(decode_batch_rows, damaged) == _outcome(_rows_of_entries, damaged)
+
+
+@given(st.binary(max_size=120))
+def test_batch_rows_refuse_any_bytes_as_the_entries_do(raw: bytes) -> None:
+    assert _outcome(decode_batch_rows, raw) == _outcome(_rows_of_entries, raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _record(b"a", b"\x01" + pack(0, b"URL", b"x")),  # index 0: refused by the rule, not the order
+        _record(b"a", b"\x02" + pack(2, b"URL", b"x") + pack(1, b"URL", b"y")),
+        _record(b"a", b"\x01" + pack(1, b"HS_ADMIN", b"x")),
+        _record(b"a", b"\x01" + pack(1, b"URL", b"\xff")),
+        _record(b"a", b"\x01" + pack(1, b"URL", b"x", fmt=3)),
+        _record(b"a", b"\x01" + pack(100, b"URL", b"x")),
+    ],
+)
+def test_batch_rows_refuse_value_rules_as_the_entries_do(raw: bytes) -> None:
+    refusal = _outcome(_rows_of_entries, raw)
+    assert isinstance(refusal, str)
+    assert _outcome(decode_batch_rows, raw) == refusal
 
 
 # --- templates --------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from idfuse_node.indexer.records import (
 )
 from idfuse_node.indexer.source import TxInfo, checksum
 from idfuse_node.indexer.writer import BlockWriter, write_batch_tree
-from idfuse_sdk.encoding import BatchEntry, HandleValue
+from idfuse_sdk.encoding import BatchRow, HandleValue
 from idfuse_sdk.merkle import leaf
 from idfuse_sdk.types import ValueFormat
 
@@ -52,7 +52,7 @@ log = logging.getLogger("idfuse.indexer")
 
 ZERO32: Final = "0x" + "00" * 32
 _SEVERITY: Final = {"active": 0, "suspended": 1, "revoked": 2}
-_FORMAT_NAMES: Final = {member: member.name.lower() for member in ValueFormat}
+_FORMAT_NAMES: Final[dict[int, str]] = {int(member): member.name.lower() for member in ValueFormat}
 """A value format's name in records (``Enum.name`` is a slow descriptor, read per value)."""
 
 BatchCalldata = Mapping[bytes, TxInfo]
@@ -391,6 +391,18 @@ class BlockApplier:
             for value in sorted(values, key=lambda value: value.index)
         )
 
+    def _row_values(
+        self, values: Sequence[tuple[int, str, bytes, int, int, int]], provenance: Provenance
+    ) -> tuple[IndexedValue, ...]:
+        """:meth:`_values` of a batch row's values (already in index order)."""
+        timestamp = self.writer.timestamp
+        return tuple(
+            IndexedValue(
+                index, type_, _FORMAT_NAMES[fmt], _hex(data), ttl, permissions, timestamp, provenance
+            )
+            for index, type_, data, fmt, ttl, permissions in values
+        )
+
     def _supersede(self, handle_key: bytes, record: HandleRecord) -> None:
         """Store the history entry of the change that left ``record`` (the handle's at
         ``handle_key``), which a new change is about to replace (a handle's last change lives
@@ -494,7 +506,7 @@ class BlockApplier:
 
     # --- batches and templates
 
-    def _batch_entries(self, event: ev.BatchRegistered) -> tuple[list[BatchEntry] | None, str | None]:
+    def _batch_entries(self, event: ev.BatchRegistered) -> tuple[list[BatchRow] | None, str | None]:
         position = event.position
         tx = self.transactions.get(position.tx_hash)
         if tx is None:
@@ -516,10 +528,10 @@ class BlockApplier:
         for index, entry in enumerate(entries or ()):
             key = schema.handle_record_key(entry.handle_key)
             if writer.get(key) is not None:  # the first registration wins (data-model.md)
-                duplicates.append(entry.record.suffix)
+                duplicates.append(entry.suffix)
                 continue
             provenance = self._provenance(event.position, batch_id=event.batch_id, record_index=index)
-            suffix = entry.record.suffix
+            suffix = entry.suffix
             writer.put_record(
                 key,
                 HandleRecord(
@@ -528,8 +540,8 @@ class BlockApplier:
                     suffix=suffix,
                     handle_key=_hex(entry.handle_key),
                     prefix_node=_hex(event.prefix_node),
-                    template=_hex(entry.record.template),
-                    values=self._values(entry.record.values, provenance),
+                    template=_hex(entry.template),
+                    values=self._row_values(entry.values, provenance),
                     version=0,
                     commitment=_hex(entry.commitment),
                     source="batch",

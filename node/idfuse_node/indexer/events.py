@@ -33,11 +33,11 @@ from idfuse_node.exceptions import BatchCalldataUnavailableError, EventDecodeErr
 from idfuse_node.indexer.source import RawLog, checksum
 from idfuse_sdk.contracts.artifacts import load
 from idfuse_sdk.encoding import (
-    BatchEntry,
+    BatchRow,
     HandleValue,
     TemplateField,
     commitment,
-    decode_batch_entries,
+    decode_batch_rows,
     decode_values,
 )
 from idfuse_sdk.exceptions import IdfuseError
@@ -589,14 +589,15 @@ class EventDecoder:
 
 def decode_batch_call(
     tx_input: bytes, registry_address: str | bytes, tx_to: str | bytes | None, event: BatchRegistered
-) -> list[BatchEntry]:
+) -> list[BatchRow]:
     """The records of the batch ``event`` announced, from its transaction's input.
 
     :param tx_input: The transaction's input.
     :param registry_address: The IdentifierRegistry's address.
     :param tx_to: The transaction's recipient (None for a contract creation).
     :param event: The ``BatchRegistered`` event the transaction emitted.
-    :return: The entries in blob order, each with its handle key and commitment.
+    :return: The records in blob order (:func:`idfuse_sdk.encoding.decode_batch_rows`), each
+        with its handle key and commitment.
     :raises BatchCalldataUnavailableError: the transaction did not call the registry directly
         (a contract relayed the batch), so the input does not hold the records.
     :raises EventDecodeError: it called the registry, but not ``registerBatch``, or with
@@ -620,7 +621,7 @@ def decode_batch_call(
     if prefix_node != event.prefix_node:
         raise EventDecodeError(f"{where}: the call's prefixNode does not match the event's")
     try:
-        entries = decode_batch_entries(prefix_node, records)
+        entries = decode_batch_rows(prefix_node, records)
     except IdfuseError as error:
         raise EventDecodeError(f"{where}: the records do not decode: {error}") from error
     if len(entries) != event.count:

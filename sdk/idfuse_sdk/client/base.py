@@ -48,7 +48,7 @@ from idfuse_sdk.encoding import (
     HandleValue,
     TemplateField,
     commitment,
-    decode_batch_entries,
+    decode_batch_rows,
     decode_values,
     encode_batch,
     encode_values,
@@ -552,7 +552,7 @@ class BaseIdfuseClient:
                         if data[:4] != registry.selector:
                             raise EncodingError("not a registerBatch call")
                         _, blob = abi_decode(list(registry.inputs), data[4:])
-                        entries = decode_batch_entries(node, bytes(blob))
+                        entries = decode_batch_rows(node, bytes(blob))
                     except (EncodingError, ValueError, DecodingError) as error:
                         raise ChainDataError(
                             f"cannot decode batch transaction {log['transactionHash']}: {error}"

@@ -11,7 +11,14 @@ from eth_utils import keccak
 from idfuse_node.exceptions import BatchCalldataUnavailableError, EventDecodeError
 from idfuse_node.indexer import events as ev
 from idfuse_node.indexer.source import ChainSource
-from idfuse_sdk.encoding import BatchRecord, HandleValue, TemplateField, encode_values, template_id
+from idfuse_sdk.encoding import (
+    BatchRecord,
+    HandleValue,
+    TemplateField,
+    commitment,
+    encode_values,
+    template_id,
+)
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from tests.node.indexer.chainfixture import ADMIN, OTHER, OWNER, registry_chain  # noqa: F401
 
@@ -191,9 +198,10 @@ def test_batch_calldata_round_trip_and_refusals(registry_chain):  # noqa: F811
         tx = source.transactions([batch.position.tx_hash])[batch.position.tx_hash]
     registry = chain.address_of("IdentifierRegistry")
     entries = ev.decode_batch_call(tx.input, registry, tx.to, batch)
-    assert sorted(e.record.suffix for e in entries) == [f"r{i}" for i in range(5)]
-    assert all(e.handle_key == handle_key(top, e.record.suffix) for e in entries)
-    assert all(e.record.values == (V1,) for e in entries)
+    assert sorted(e.suffix for e in entries) == [f"r{i}" for i in range(5)]
+    assert all(e.handle_key == handle_key(top, e.suffix) for e in entries)
+    assert all(e.values == ((1, "URL", V1.data, int(V1.format), V1.ttl, V1.permissions),) for e in entries)
+    assert all(e.commitment == commitment(e.template, encode_values([V1])) for e in entries)
 
     node, blob = decode(["bytes32", "bytes"], tx.input[4:])
     tampered = tx.input[:4] + encode(["bytes32", "bytes"], [node, blob[:-1] + bytes([blob[-1] ^ 1])])
