@@ -376,25 +376,19 @@ class BlockApplier:
     # --- identifiers
 
     def _values(self, values: Sequence[HandleValue], provenance: Provenance) -> tuple[IndexedValue, ...]:
-        timestamp = self.writer.timestamp
-        return tuple(
-            IndexedValue(
-                value.index,
-                value.type,
-                _FORMAT_NAMES[value.format],
-                _hex(value.data),
-                value.ttl,
-                value.permissions,
-                timestamp,
-                provenance,
-            )
-            for value in sorted(values, key=lambda value: value.index)
+        """The indexed form of an event's values, in index order."""
+        return self._row_values(
+            [
+                (value.index, value.type, value.data, value.format, value.ttl, value.permissions)
+                for value in sorted(values, key=lambda value: value.index)
+            ],
+            provenance,
         )
 
     def _row_values(
         self, values: Sequence[tuple[int, str, bytes, int, int, int]], provenance: Provenance
     ) -> tuple[IndexedValue, ...]:
-        """:meth:`_values` of a batch row's values (already in index order)."""
+        """The indexed form of values as fields (a batch row's, already in index order)."""
         timestamp = self.writer.timestamp
         return tuple(
             IndexedValue(

@@ -230,7 +230,9 @@ class IndexReader:
 
     def batch_node(self, batch_id: int, level: int, position: int) -> bytes | None:
         """One node of a batch's Merkle tree (level 0: the record's leaf), or None when the
-        index does not hold it."""
+        index does not hold it (a level or position out of range included)."""
+        if not (0 <= level < 256 and 0 <= position < 1 << 32):
+            return None
         chunk, slot = divmod(position, schema.BNODE_CHUNK)
         raw = self.store.get(schema.bnode_key(batch_id, level, chunk))
         node = None if raw is None else raw[32 * slot : 32 * slot + 32]

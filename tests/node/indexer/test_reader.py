@@ -287,6 +287,9 @@ def test_a_level_spans_chunks_of_bnode_chunk_nodes(store):
     assert store.get(schema.bnode_key(9, 0, 3)) is None
     assert [reader.batch_node(9, 0, i) for i in range(count)] == leaves
     assert reader.batch_node(9, 0, count) is None
+    assert reader.batch_node(9, 0, -1) is None
+    assert reader.batch_node(9, -1, 0) is None
+    assert reader.batch_node(9, 256, 0) is None
     for index in (0, schema.BNODE_CHUNK - 1, schema.BNODE_CHUNK, count - 1):
         proof = reader.batch_proof(9, index)
         assert proof == merkle.proof(leaves, index)
