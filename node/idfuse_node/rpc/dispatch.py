@@ -40,7 +40,8 @@ MAX_BATCH: Final = 1000
 MAX_DEPTH: Final = 32
 """Deepest nesting of arrays and objects a body may hold. Ethereum's calls need about six (a
 batch of ``eth_call`` with a state override); the fixed bound keeps the answer to a deep body
-the same whatever the stack depth of the thread that parses it."""
+the same whatever the stack depth of the thread that parses it (a body that exhausts the
+parser's stack gets the same -32600)."""
 _NO_ID: Final = object()
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,10 @@ class Dispatcher:
             )
         try:
             request = json.loads(body, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as error:
+        except ValueError as error:
             return error_body(RpcError(PARSE_ERROR, f"parse error: {error}"))
+        except RecursionError:  # only nesting exhausts the parser's stack: far past the bound
+            return error_body(RpcError(INVALID_REQUEST, f"request nests more than {MAX_DEPTH} levels deep"))
         # a body with no more brackets than the bound cannot nest deeper (a single call's
         # few): only a batch or a deep body is walked
         brackets = body.count(b"[") + body.count(b"{")
