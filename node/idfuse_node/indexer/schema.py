@@ -263,12 +263,6 @@ def bnode_key(batch_id: int, level: int, chunk: int) -> bytes:
     return bnode_prefix(batch_id, level) + _uint(chunk, 4, "merkle chunk")
 
 
-def parse_bnode_key(key: bytes) -> tuple[int, int, int]:
-    """The batch id, level and chunk of a :func:`bnode_key`."""
-    tail = _tail(key, BNODE_PREFIX, 37, "bnode")
-    return int.from_bytes(tail[:32], "big"), tail[32], int.from_bytes(tail[33:], "big")
-
-
 # History
 
 
