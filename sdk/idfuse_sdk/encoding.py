@@ -615,6 +615,10 @@ def decode_batch_entries(prefix_node: bytes, raw: bytes) -> list[BatchEntry]:
     return entries
 
 
+ValueRow = tuple[int, str, bytes, int, int, int]
+"""A value as fields: ``(index, type, data, format, ttl, permissions)``."""
+
+
 class BatchRow(NamedTuple):
     """A decoded batch record as plain fields, for a reader of batches by the million (an
     indexer): :func:`decode_batch_rows`."""
@@ -622,8 +626,8 @@ class BatchRow(NamedTuple):
     handle_key: bytes
     suffix: str
     template: bytes
-    values: tuple[tuple[int, str, bytes, int, int, int], ...]
-    """``(index, type, data, format, ttl, permissions)`` of each value, in ascending index order."""
+    values: tuple[ValueRow, ...]
+    """Each value's fields, in ascending index order."""
     values_encoding: bytes
     commitment: bytes
 
@@ -676,7 +680,7 @@ def _read_rows(node: bytes, raw: bytes) -> list[BatchRow] | None:
             count, offset = raw[start], start + 1
             if count > MAX_VALUES:
                 return None
-            values: list[tuple[int, str, bytes, int, int, int]] = []
+            values: list[ValueRow] = []
             last = 0
             for _ in range(count):
                 index, permissions, fmt, ttl, type_length = unpack(raw, offset)

@@ -42,7 +42,7 @@ from idfuse_node.indexer.records import (
 )
 from idfuse_node.indexer.source import TxInfo, checksum
 from idfuse_node.indexer.writer import BlockWriter, write_batch_tree
-from idfuse_sdk.encoding import BatchRow, HandleValue
+from idfuse_sdk.encoding import BatchRow, HandleValue, ValueRow
 from idfuse_sdk.merkle import leaf
 from idfuse_sdk.types import ValueFormat
 
@@ -385,9 +385,7 @@ class BlockApplier:
             provenance,
         )
 
-    def _row_values(
-        self, values: Sequence[tuple[int, str, bytes, int, int, int]], provenance: Provenance
-    ) -> tuple[IndexedValue, ...]:
+    def _row_values(self, values: Sequence[ValueRow], provenance: Provenance) -> tuple[IndexedValue, ...]:
         """The indexed form of values as fields (a batch row's, already in index order)."""
         timestamp = self.writer.timestamp
         return tuple(
