@@ -26,10 +26,9 @@ from idfuse_node.resolver.codes import (
     RC_HANDLE_NOT_FOUND,
     RC_SERVER_NOT_RESP,
     RC_SERVICE_REFERRAL,
-    RC_SUCCESS,
-    RC_VALUES_NOT_FOUND,
 )
 from idfuse_node.resolver.errors import ResolverHTTPError
+from idfuse_node.resolver.fastrender import stored_answer
 from idfuse_node.resolver.inbound import HandleQuery
 from idfuse_node.resolver.settings import ResolverSettings
 from idfuse_sdk.identifiers import handle_key, prefix_node
@@ -259,13 +258,11 @@ class Lookup:
             cached = answers.by_text.get(text)
             if cached is not None and cached[1] == stored:
                 return 200, cached[2]
-        record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
-        status, document = self._render(text, record, state, checkpoint, query)
-        body = dumps(document)
+        body = self._answer_body(text, stored, state, checkpoint, query)
         if cacheable:
             assert stored is not None
             answers.remember(text, raw, (key, stored, body))
-        return status, body
+        return 200, body
 
     def cached_answer(self, raw: bytes) -> bytes | None:
         """The answer last rendered for the unfiltered ``GET /api/handles/{raw}`` (the path's
@@ -281,28 +278,47 @@ class Lookup:
             return None
         return cached[2]
 
-    def _render(
+    def _answer_body(
         self,
         text: str,
-        record: HandleRecord,
+        stored: bytes | None,
         state: PrefixState,
         checkpoint: Checkpoint | None,
         query: HandleQuery,
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> bytes:
+        """The answer's body: rendered straight from ``stored`` (:mod:`.fastrender`), or, when that
+        declines (absent, deleted or malformed), by the strict path, which answers or raises."""
         assert state.record is not None
-        values = render.handle_values(
+        at = self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint)
+        fallback_time = 0 if checkpoint is None else checkpoint.timestamp
+        ttl = self.settings.derived_ttl
+        if stored is not None:
+            body = stored_answer(
+                stored,
+                text,
+                state.record,
+                local_service=state.local_service,
+                ttl=ttl,
+                fallback_time=fallback_time,
+                checkpoint=at,
+                types=query.types,
+                indexes=query.indexes,
+            )
+            if body is not None:
+                return body
+        record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
+        document = render.handle_answer(
             record,
+            text,
             state.record,
             local_service=state.local_service,
-            ttl=self.settings.derived_ttl,
-            fallback_time=0 if checkpoint is None else checkpoint.timestamp,
+            ttl=ttl,
+            fallback_time=fallback_time,
+            checkpoint=at,
+            types=query.types,
+            indexes=query.indexes,
         )
-        selected = render.select_values(values, query.types, query.indexes)
-        code = RC_SUCCESS if selected else RC_VALUES_NOT_FOUND
-        body = {"responseCode": code, "handle": text, "values": selected}
-        body.update(render.handle_document(record))
-        body["checkpoint"] = self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint)
-        return 200, body
+        return dumps(document)
 
 
 def referral_error(referral: Referral, checkpoint: Checkpoint | None) -> ResolverHTTPError:

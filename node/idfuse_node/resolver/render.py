@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from idfuse_node.exceptions import IndexCorruptError
 from idfuse_node.indexer.records import (
     Checkpoint,
     HandleRecord,
@@ -22,6 +23,7 @@ from idfuse_node.indexer.records import (
     Provenance,
     ServiceRecord,
 )
+from idfuse_node.resolver.codes import RC_SUCCESS, RC_VALUES_NOT_FOUND
 from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
 
 ADMIN_HANDLE_INDEX: Final = 200
@@ -57,12 +59,21 @@ def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
     }
 
 
-def value_data(value: IndexedValue) -> str:
-    """A value's data as text: ``string`` as UTF-8 text, ``base64`` as base64, ``hex`` as hex."""
-    raw = bytes.fromhex(value.data[2:])
-    if value.format == "string":
+def data_text(fmt: str, data: str) -> str:
+    """Stored data (``0x`` hex) as its format shows it: ``string`` as UTF-8 text, ``base64`` as
+    base64, ``hex`` (and any other) as hex.
+
+    :raises IndexCorruptError: ``data`` is not ``0x`` and hex (the index wrote it otherwise).
+    """
+    try:
+        raw = bytes.fromhex(data[2:]) if data.startswith("0x") else None
+    except ValueError:
+        raw = None
+    if raw is None:
+        raise IndexCorruptError(f"stored value data is not 0x-prefixed hex: {data[:20]!r}")
+    if fmt == "string":
         return raw.decode("utf-8", "replace")
-    if value.format == "base64":
+    if fmt == "base64":
         return base64.b64encode(raw).decode("ascii")
     return raw.hex()
 
@@ -72,7 +83,7 @@ def value_json(value: IndexedValue) -> dict[str, Any]:
     return {
         "index": value.index,
         "type": value.type,
-        "data": {"format": value.format, "value": value_data(value)},
+        "data": {"format": value.format, "value": data_text(value.format, value.data)},
         "ttl": value.ttl,
         "timestamp": iso_time(value.timestamp),
         "provenance": provenance_json(value.provenance),
@@ -174,11 +185,30 @@ def handle_values(
     return values
 
 
-def handle_document(record: HandleRecord) -> dict[str, Any]:
-    """The handle-level provenance members of a Handle answer."""
+def handle_answer(
+    record: HandleRecord,
+    text: str,
+    prefix: PrefixRecord,
+    *,
+    local_service: ServiceRecord | None,
+    ttl: int,
+    fallback_time: int,
+    checkpoint: dict[str, Any] | None,
+    types: Sequence[str] = (),
+    indexes: Sequence[int] = (),
+) -> dict[str, Any]:
+    """The Handle answer for the live ``record`` asked for as ``text`` at ``checkpoint``
+    (:func:`checkpoint_json`): the values :func:`handle_values` gives and the query selects,
+    then the handle's provenance and creation."""
+    values = handle_values(record, prefix, local_service=local_service, ttl=ttl, fallback_time=fallback_time)
+    selected = select_values(values, types, indexes)
     return {
+        "responseCode": RC_SUCCESS if selected else RC_VALUES_NOT_FOUND,
+        "handle": text,
+        "values": selected,
         "provenance": provenance_json(record.provenance),
         "created": provenance_json(record.created),
+        "checkpoint": checkpoint,
     }
 
 
