@@ -31,7 +31,7 @@ from idfuse_node.resolver.errors import ResolverHTTPError
 from idfuse_node.resolver.fastrender import stored_answer
 from idfuse_node.resolver.inbound import HandleQuery
 from idfuse_node.resolver.settings import ResolverSettings
-from idfuse_sdk.identifiers import handle_key, prefix_node
+from idfuse_sdk.identifiers import checked_handle_key, prefix_node
 from idfuse_sdk.types import Prefix
 
 MAX_CACHED_PREFIXES: Final = 65536
@@ -47,8 +47,9 @@ def normalise_url(url: str) -> str:
 
 
 def _record_key(prefix: PrefixRecord, suffix: str) -> bytes:
-    """The index key of the handle ``suffix`` under ``prefix``."""
-    return schema.handle_record_key(handle_key(bytes.fromhex(prefix.node[2:]), suffix))
+    """The index key of the handle ``suffix`` under ``prefix``; the suffix as
+    :func:`~idfuse_node.resolver.inbound.parse_handle_text` returns it (checked already)."""
+    return schema.HANDLE_PREFIX + checked_handle_key(bytes.fromhex(prefix.node[2:]), suffix.encode("utf-8"))
 
 
 class _Answers:
