@@ -3,11 +3,14 @@ for every kind: 127.0.0.1, an ephemeral port (printed as ``port N`` on stdout on
 worker, access log off; the resolver with its limits as ``ResolverServer`` serves it (request
 head and connection caps) and a rate limit no run reaches.
 
-Usage: resolve_serve.py resolver INDEX_DIR | ceiling INDEX_DIR | ledger LEDGER_DIR SENDERS
+Usage: resolve_serve.py resolver INDEX_DIR [ANSWER_CACHE_ENTRIES]
+       resolve_serve.py ceiling INDEX_DIR
+       resolve_serve.py ledger LEDGER_DIR SENDERS
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.machinery
 import importlib.util
 import socket
@@ -66,6 +69,8 @@ def main() -> None:
         # every request comes from 127.0.0.1: a rate no run reaches, so the limiter runs (its
         # cost is measured) and never refuses; the head and connection limits as served
         settings = ResolverSettings(rate_limit=1e9, rate_burst=10**9)
+        if len(sys.argv) > 3:  # the answer cache's size, when a bench sets it
+            settings = dataclasses.replace(settings, cache_entries=int(sys.argv[3]))
         app = create_app(IndexReader(LevelDBIndexStore(path, create=False)), settings=settings)
         app.set_resolver_url(f"http://127.0.0.1:{port}")
         options = uvicorn_options(settings, app.metrics.reject)

@@ -35,8 +35,6 @@ from idfuse_sdk.identifiers import checked_handle_key, prefix_node
 from idfuse_sdk.types import Prefix
 
 MAX_CACHED_PREFIXES: Final = 65536
-MAX_CACHED_ANSWERS: Final = 32768
-"""Rendered answers kept per indexed block (the oldest is dropped for a new one when full)."""
 
 
 def normalise_url(url: str) -> str:
@@ -59,10 +57,11 @@ class _Answers:
     handles drawn uniformly from N > the bound, a steady bound/N of answers are hits; emptying
     the whole cache when full, as it once did, averaged half that)."""
 
-    __slots__ = ("at", "by_raw", "by_text")
+    __slots__ = ("at", "by_raw", "by_text", "limit")
 
-    def __init__(self, at: Checkpoint | None) -> None:
+    def __init__(self, at: Checkpoint | None, limit: int) -> None:
         self.at = at
+        self.limit = limit
         # OrderedDict: dropping the oldest is O(1) (a dict's first key is found by scanning
         # past every slot its earlier deletions left empty)
         self.by_text: OrderedDict[str, tuple[bytes, bytes, bytes]] = OrderedDict()
@@ -70,11 +69,13 @@ class _Answers:
 
     def remember(self, text: str, raw: bytes | None, entry: tuple[bytes, bytes, bytes]) -> None:
         # Only the event loop's thread renders answers (the Handle API is async).
-        if text not in self.by_text and len(self.by_text) >= MAX_CACHED_ANSWERS:
+        if self.limit <= 0:
+            return
+        if text not in self.by_text and len(self.by_text) >= self.limit:
             self.by_text.popitem(last=False)
         self.by_text[text] = entry
         if raw is not None:
-            if raw not in self.by_raw and len(self.by_raw) >= MAX_CACHED_ANSWERS:
+            if raw not in self.by_raw and len(self.by_raw) >= self.limit:
                 self.by_raw.popitem(last=False)
             self.by_raw[raw] = text
 
@@ -125,7 +126,7 @@ class Lookup:
         self._at_raw: bytes | None = None
         self._at_json: dict[str, Any] | None = None
         self._prefixes: dict[str, PrefixState] = {}
-        self._answers: _Answers = _Answers(None)
+        self._answers: _Answers = _Answers(None, settings.cache_entries)
         self._registries: frozenset[str] = frozenset()
         self._chain_id: int | None = None
 
@@ -134,7 +135,7 @@ class Lookup:
         self._self_url = normalise_url(url)
         with self._lock:
             self._prefixes = {}
-            self._answers = _Answers(self._at)
+            self._answers = _Answers(self._at, self.settings.cache_entries)
 
     @property
     def resolver_url(self) -> str | None:
@@ -153,7 +154,7 @@ class Lookup:
                 self._at_raw = raw
                 self._at_json = render.checkpoint_json(checkpoint)
                 self._prefixes = {}
-                self._answers = _Answers(checkpoint)
+                self._answers = _Answers(checkpoint, self.settings.cache_entries)
                 if chain is not None:
                     self._chain_id = chain.chain_id
                     self._registries = frozenset(address.lower() for address in chain.contracts.values())

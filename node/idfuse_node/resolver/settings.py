@@ -60,7 +60,8 @@ class ResolverSettings:
     """Seconds a followed referral may take."""
     derived_ttl: int = 86400
     """TTL of the derived ``HS_ADMIN`` and ``HS_SITE`` values."""
-    cache_entries: int = 4096
-    """Rendered Handle answers kept per checkpoint by the fast path (0: none)."""
+    cache_entries: int = 32768
+    """Unfiltered Handle answers kept rendered per checkpoint, each reused while its handle's
+    stored record is unchanged; when full, the oldest makes room (0: none kept)."""
     chain_head: Callable[[], int | None] | None = field(default=None, compare=False)
     unreachable_since: Callable[[], float | None] | None = field(default=None, compare=False)

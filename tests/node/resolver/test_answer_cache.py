@@ -15,7 +15,7 @@ from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import HandleRecord, PrefixRecord
 from idfuse_node.indexer.store import MemoryIndexStore
 from idfuse_node.indexer.writer import BlockWriter
-from idfuse_node.resolver import ResolverServer, create_app, lookup
+from idfuse_node.resolver import ResolverServer, ResolverSettings, create_app, lookup
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from tests.node.resolver.indexdata import NOW, populate, prov, value
 
@@ -123,9 +123,8 @@ def test_every_spelling_of_a_handle_follows_a_change(moving):
         assert http.get(path).json()["values"][0]["data"]["value"] == "https://example.com/moved"
 
 
-def test_a_full_cache_drops_its_oldest_answer(monkeypatch):
-    monkeypatch.setattr(lookup, "MAX_CACHED_ANSWERS", 3)
-    answers = lookup._Answers(None)
+def test_a_full_cache_drops_its_oldest_answer():
+    answers = lookup._Answers(None, 3)
     for n in range(5):
         answers.remember(f"88/{n}", b"88%%2F%d" % n, (b"key", b"stored", b"%d" % n))
     assert list(answers.by_text) == ["88/2", "88/3", "88/4"]
@@ -135,11 +134,20 @@ def test_a_full_cache_drops_its_oldest_answer(monkeypatch):
     assert answers.by_text["88/3"][2] == b"again"
 
 
-def test_answers_beyond_the_bound_are_still_served_right(moving, monkeypatch):
-    monkeypatch.setattr(lookup, "MAX_CACHED_ANSWERS", 1)
-    _, http = moving
-    first, other = http.get(HANDLE), http.get("/api/handles/88.200/EMPTY")
-    assert first.status_code == other.status_code == 200
-    for _ in range(3):  # each answer evicts the other's
-        assert http.get("/api/handles/88.200/EMPTY").content == other.content
-        assert http.get(HANDLE).content == first.content
+@pytest.mark.parametrize("entries", [0, 1])
+def test_answers_beyond_the_bound_are_still_served_right(entries):
+    store = MemoryIndexStore()
+    populate(store)
+    app = create_app(IndexReader(store), settings=ResolverSettings(cache_entries=entries))
+    server = ResolverServer(app)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            first, other = http.get(HANDLE), http.get("/api/handles/88.200/EMPTY")
+            assert first.status_code == other.status_code == 200
+            for _ in range(3):  # each answer evicts the other's, or none is kept
+                assert http.get("/api/handles/88.200/EMPTY").content == other.content
+                assert http.get(HANDLE).content == first.content
+        assert len(app.lookup._answers.by_text) == len(app.lookup._answers.by_raw) == entries
+    finally:
+        server.stop()
