@@ -22,10 +22,10 @@ from typing import Any, Final
 import orjson
 
 from idfuse_node.exceptions import IndexCorruptError
-from idfuse_node.indexer.records import HANDLE_EVENTS, PrefixRecord, ServiceRecord
+from idfuse_node.indexer.records import HANDLE_EVENTS
 from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import render
-from idfuse_node.resolver.codes import RC_SUCCESS, RC_VALUES_NOT_FOUND
+from idfuse_node.resolver.render import AnswerFrame
 from idfuse_sdk.types import PUBLIC_READ
 
 __all__ = ["stored_answer"]
@@ -41,6 +41,7 @@ _STRINGS: Final = (
     "source",
 )
 """The record's string members: not in the answer, but checked as the strict reader checks them."""
+_PROVENANCE_NAMES: Final = ("chain_id", "registry", "block_number", "block_hash", "tx_hash", "log_index")
 _ERRORS: Final = (KeyError, TypeError, ValueError, IndexError, orjson.JSONDecodeError, IndexCorruptError)
 
 
@@ -48,41 +49,26 @@ class _Refused(Exception):  # noqa: N818  # internal signal: hand the record to 
     pass
 
 
+_PROVENANCE_TYPES: Final = (int, str, int, str, str, int)
+"""The member types of a packed provenance's first six members (``Provenance.unpacked``)."""
+_VALUE_TYPES: Final = (int, str, str, str, int, int, int, int)
+"""The member types of a packed value (``IndexedValue.unpacked``), its provenance position last."""
+
+
 def _provenance(row: Any) -> dict[str, Any]:
     """A packed provenance as :func:`render.provenance_json` writes it."""
-    if type(row) is not list:
+    if type(row) is not list or len(row) not in (6, 8) or tuple(map(type, row[:6])) != _PROVENANCE_TYPES:
         raise _Refused
-    if len(row) == 6:
-        chain_id, registry, number, block_hash, tx_hash, log_index = row
-        batch_id = record_index = None
-    elif len(row) == 8:
-        chain_id, registry, number, block_hash, tx_hash, log_index, batch_id, record_index = row
+    document = dict(zip(_PROVENANCE_NAMES, row[:6], strict=True))
+    if len(row) == 8:
+        batch_id, record_index = row[6], row[7]
         if (batch_id is not None and type(batch_id) is not int) or (
             record_index is not None and type(record_index) is not int
         ):
             raise _Refused
-    else:
-        raise _Refused
-    if (
-        type(chain_id) is not int
-        or type(registry) is not str
-        or type(number) is not int
-        or type(block_hash) is not str
-        or type(tx_hash) is not str
-        or type(log_index) is not int
-    ):
-        raise _Refused
-    document = {
-        "chain_id": chain_id,
-        "registry": registry,
-        "block_number": number,
-        "block_hash": block_hash,
-        "tx_hash": tx_hash,
-        "log_index": log_index,
-    }
-    if batch_id is not None:
-        document["batch_id"] = batch_id
-        document["record_index"] = record_index
+        if batch_id is not None:
+            document["batch_id"] = batch_id
+            document["record_index"] = record_index
     return document
 
 
@@ -92,22 +78,11 @@ def _ref(position: Any, table: list[dict[str, Any]]) -> dict[str, Any]:
     return table[position]
 
 
-def stored_answer(
-    stored: bytes,
-    text: str,
-    prefix: PrefixRecord,
-    *,
-    local_service: ServiceRecord | None,
-    ttl: int,
-    fallback_time: int,
-    checkpoint: dict[str, Any] | None,
-    types: tuple[str, ...] = (),
-    indexes: tuple[int, ...] = (),
-) -> bytes | None:
+def stored_answer(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
     """The JSON body of ``GET /api/handles/{text}`` for the handle whose record is ``stored``.
 
     The same bytes as decoding the record (:meth:`HandleRecord.from_bytes`) and encoding what
-    :func:`render.handle_answer` makes of it with the same arguments.
+    :func:`render.handle_answer` makes of it.
 
     :return: The body; None when the record is deleted or not exactly what the index writes.
     """
@@ -139,19 +114,9 @@ def stored_answer(
         values: list[dict[str, Any]] = []
         newest = None
         for row in stored_values:
-            if type(row) is not list or len(row) != 8:
+            if type(row) is not list or len(row) != 8 or tuple(map(type, row)) != _VALUE_TYPES:
                 return None
-            index, kind, fmt, data, value_ttl, permissions, timestamp, position = row
-            if (
-                type(index) is not int
-                or type(kind) is not str
-                or type(fmt) is not str
-                or type(data) is not str
-                or type(value_ttl) is not int
-                or type(permissions) is not int
-                or type(timestamp) is not int
-            ):
-                return None
+            index, kind, fmt, data, ttl, permissions, timestamp, position = row
             value_provenance = _ref(position, table)
             if newest is None or timestamp > newest:
                 newest = timestamp
@@ -161,30 +126,11 @@ def stored_answer(
                         "index": index,
                         "type": kind,
                         "data": {"format": fmt, "value": render.data_text(fmt, data)},
-                        "ttl": value_ttl,
+                        "ttl": ttl,
                         "timestamp": render.iso_time(timestamp),
                         "provenance": value_provenance,
                     }
                 )
     except (_Refused, *_ERRORS):
         return None
-    newest = fallback_time if newest is None else newest
-    values.append(render.admin_value(prefix, ttl, newest))
-    if local_service is not None:
-        values.append(render.site_value(prefix, local_service, ttl, newest))
-    values.sort(key=_index)
-    selected = render.select_values(values, types, indexes)
-    return dumps(
-        {
-            "responseCode": RC_SUCCESS if selected else RC_VALUES_NOT_FOUND,
-            "handle": text,
-            "values": selected,
-            "provenance": provenance,
-            "created": created,
-            "checkpoint": checkpoint,
-        }
-    )
-
-
-def _index(value: dict[str, Any]) -> Any:
-    return value["index"]
+    return dumps(render.answer_document(text, values, newest, provenance, created, frame))

@@ -291,36 +291,20 @@ class Lookup:
         """The answer's body: rendered straight from ``stored`` (:mod:`.fastrender`), or, when that
         declines (absent, deleted or malformed), by the strict path, which answers or raises."""
         assert state.record is not None
-        at = self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint)
-        fallback_time = 0 if checkpoint is None else checkpoint.timestamp
-        ttl = self.settings.derived_ttl
-        if stored is not None:
-            body = stored_answer(
-                stored,
-                text,
-                state.record,
-                local_service=state.local_service,
-                ttl=ttl,
-                fallback_time=fallback_time,
-                checkpoint=at,
-                types=query.types,
-                indexes=query.indexes,
-            )
-            if body is not None:
-                return body
-        record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
-        document = render.handle_answer(
-            record,
-            text,
+        frame = render.AnswerFrame(
             state.record,
-            local_service=state.local_service,
-            ttl=ttl,
-            fallback_time=fallback_time,
-            checkpoint=at,
-            types=query.types,
-            indexes=query.indexes,
+            state.local_service,
+            self.settings.derived_ttl,
+            0 if checkpoint is None else checkpoint.timestamp,
+            self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint),
+            query.types,
+            query.indexes,
         )
-        return dumps(document)
+        body = None if stored is None else stored_answer(stored, text, frame)
+        if body is None:
+            record = self._live(text, None if stored is None else HandleRecord.from_bytes(stored), checkpoint)
+            body = dumps(render.handle_answer(record, text, frame))
+        return body
 
 
 def referral_error(referral: Referral, checkpoint: Checkpoint | None) -> ResolverHTTPError:

@@ -12,6 +12,7 @@ import base64
 import functools
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from idfuse_node.exceptions import IndexCorruptError
@@ -161,55 +162,66 @@ def select_values(
     ]
 
 
-def handle_values(
-    record: HandleRecord,
-    prefix: PrefixRecord,
-    *,
-    local_service: ServiceRecord | None,
-    ttl: int,
-    fallback_time: int,
-) -> list[dict[str, Any]]:
-    """Every publicly readable value of a live handle in index order, with the derived
-    ``HS_ADMIN`` (always) and ``HS_SITE`` (when the prefix has a service record).
+@dataclass(frozen=True, slots=True)
+class AnswerFrame:
+    """What a handle's Handle answer takes besides its record: the prefix (for the derived
+    ``HS_ADMIN``), the prefix's service record when it names this resolver (``HS_SITE``), the
+    derived values' TTL, the time they carry when the handle has no value, the checkpoint
+    (:func:`checkpoint_json`) and the query's filters."""
 
-    The derived values carry the time of the handle's newest value (or ``fallback_time``
-    when it has none) and the provenance of the prefix record's last change.
-    """
-    stored = [value for value in record.values if value.permissions & PUBLIC_READ]
-    newest = max((value.timestamp for value in record.values), default=fallback_time)
-    values = [value_json(value) for value in stored]
-    values.append(admin_value(prefix, ttl, newest))
-    if local_service is not None:
-        values.append(site_value(prefix, local_service, ttl, newest))
-    values.sort(key=lambda value: value["index"])
-    return values
+    prefix: PrefixRecord
+    local_service: ServiceRecord | None
+    ttl: int
+    fallback_time: int
+    checkpoint: dict[str, Any] | None
+    types: Sequence[str] = ()
+    indexes: Sequence[int] = ()
 
 
-def handle_answer(
-    record: HandleRecord,
+def answer_document(
     text: str,
-    prefix: PrefixRecord,
-    *,
-    local_service: ServiceRecord | None,
-    ttl: int,
-    fallback_time: int,
-    checkpoint: dict[str, Any] | None,
-    types: Sequence[str] = (),
-    indexes: Sequence[int] = (),
+    values: list[dict[str, Any]],
+    newest: int | None,
+    provenance: dict[str, Any],
+    created: dict[str, Any],
+    frame: AnswerFrame,
 ) -> dict[str, Any]:
-    """The Handle answer for the live ``record`` asked for as ``text`` at ``checkpoint``
-    (:func:`checkpoint_json`): the values :func:`handle_values` gives and the query selects,
-    then the handle's provenance and creation."""
-    values = handle_values(record, prefix, local_service=local_service, ttl=ttl, fallback_time=fallback_time)
-    selected = select_values(values, types, indexes)
+    """The Handle answer for a live handle asked for as ``text``: ``values`` are its publicly
+    readable values (:func:`value_json`, in stored order) and ``newest`` the time of its newest
+    value, readable or not (None: it has none). Adds the derived ``HS_ADMIN`` (always) and
+    ``HS_SITE`` (when ``frame`` has a local service), which carry that time (or
+    ``frame.fallback_time``) and the prefix record's last provenance; sorts by index (stable);
+    keeps what the query selects; then the handle's provenance, creation and checkpoint."""
+    stamp = frame.fallback_time if newest is None else newest
+    values.append(admin_value(frame.prefix, frame.ttl, stamp))
+    if frame.local_service is not None:
+        values.append(site_value(frame.prefix, frame.local_service, frame.ttl, stamp))
+    values.sort(key=_index_of)
+    selected = select_values(values, frame.types, frame.indexes)
     return {
         "responseCode": RC_SUCCESS if selected else RC_VALUES_NOT_FOUND,
         "handle": text,
         "values": selected,
-        "provenance": provenance_json(record.provenance),
-        "created": provenance_json(record.created),
-        "checkpoint": checkpoint,
+        "provenance": provenance,
+        "created": created,
+        "checkpoint": frame.checkpoint,
     }
+
+
+def _index_of(value: dict[str, Any]) -> Any:
+    return value["index"]
+
+
+def handle_answer(record: HandleRecord, text: str, frame: AnswerFrame) -> dict[str, Any]:
+    """The Handle answer for the live ``record`` asked for as ``text`` (:func:`answer_document`)."""
+    return answer_document(
+        text,
+        [value_json(value) for value in record.values if value.permissions & PUBLIC_READ],
+        max((value.timestamp for value in record.values), default=None),
+        provenance_json(record.provenance),
+        provenance_json(record.created),
+        frame,
+    )
 
 
 def prefix_json(prefix: PrefixRecord, *, now: int) -> dict[str, Any]:

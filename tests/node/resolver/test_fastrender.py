@@ -29,6 +29,7 @@ from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import ResolverServer, create_app, render
 from idfuse_node.resolver.codes import RC_ERROR
 from idfuse_node.resolver.fastrender import stored_answer
+from idfuse_node.resolver.render import AnswerFrame
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import PUBLIC_READ
 from tests.node.indexer.test_records import STRATEGIES
@@ -68,34 +69,35 @@ live_records = st.builds(
 )
 
 
-def strict(stored: bytes, text: str, prefix: PrefixRecord, **options: Any) -> bytes | None:
+def strict(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
     """What the strict path answers: None for a deleted handle; raises for a damaged record."""
     record = HandleRecord.from_bytes(stored)
     if record.deleted:
         return None
-    return dumps(render.handle_answer(record, text, prefix, **options))
+    return dumps(render.handle_answer(record, text, frame))
 
 
 @st.composite
-def answer_options(draw: st.DrawFn) -> dict[str, Any]:
+def frames(draw: st.DrawFn) -> AnswerFrame:
     types, indexes = draw(filters)
-    return {
-        "local_service": draw(st.none() | STRATEGIES[ServiceRecord]),
-        "ttl": draw(small),
-        "fallback_time": draw(small),
-        "checkpoint": draw(checkpoints),
-        "types": types,
-        "indexes": indexes,
-    }
+    return AnswerFrame(
+        draw(STRATEGIES[PrefixRecord]),
+        draw(st.none() | STRATEGIES[ServiceRecord]),
+        draw(small),
+        draw(small),
+        draw(checkpoints),
+        types,
+        indexes,
+    )
 
 
 @settings(max_examples=300)
-@given(live_records, STRATEGIES[PrefixRecord], answer_options(), st.text(max_size=12))
-def test_a_live_record_renders_as_the_strict_path_does(record, prefix, options, text):
+@given(live_records, frames(), st.text(max_size=12))
+def test_a_live_record_renders_as_the_strict_path_does(record, frame, text):
     stored = record.to_bytes()
-    fast = stored_answer(stored, text, prefix, **options)
+    fast = stored_answer(stored, text, frame)
     assert fast is not None
-    assert fast == strict(stored, text, prefix, **options)
+    assert fast == strict(stored, text, frame)
 
 
 def _damaged(draw: st.DrawFn, document: Any, depth: int = 0) -> Any:
@@ -148,13 +150,13 @@ def _holds_a_big_integer(document: Any) -> bool:
 
 
 @settings(max_examples=500)
-@given(damaged_records(), STRATEGIES[PrefixRecord], answer_options())
-def test_a_damaged_or_deleted_record_is_declined_or_rendered_exactly(stored, prefix, options):
+@given(damaged_records(), frames())
+def test_a_damaged_or_deleted_record_is_declined_or_rendered_exactly(stored, frame):
     try:
-        expected = strict(stored, "88/X", prefix, **options)
+        expected = strict(stored, "88/X", frame)
     except IndexCorruptError:
         expected = None
-    fast = stored_answer(stored, "88/X", prefix, **options)
+    fast = stored_answer(stored, "88/X", frame)
     if fast is None and expected is not None:
         # declined although the strict reader takes it: only for an integer orjson cannot hold
         assert _holds_a_big_integer(json.loads(stored))
@@ -162,13 +164,10 @@ def test_a_damaged_or_deleted_record_is_declined_or_rendered_exactly(stored, pre
         assert fast == expected
 
 
-@given(STRATEGIES[PrefixRecord])
+@given(frames())
 @pytest.mark.parametrize("stored", [b"", b"[]", b"{", b'"x"', b"\xff", b'{"handle":"88/X"}', b"null"])
-def test_what_is_not_a_record_is_declined(stored, prefix):
-    assert (
-        stored_answer(stored, "88/X", prefix, local_service=None, ttl=1, fallback_time=0, checkpoint=None)
-        is None
-    )
+def test_what_is_not_a_record_is_declined(stored, frame):
+    assert stored_answer(stored, "88/X", frame) is None
     with pytest.raises(IndexCorruptError):
         HandleRecord.from_bytes(stored)
 
