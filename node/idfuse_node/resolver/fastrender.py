@@ -41,7 +41,6 @@ _STRINGS: Final = (
     "source",
 )
 """The record's string members: not in the answer, but checked as the strict reader checks them."""
-_PROVENANCE_NAMES: Final = ("chain_id", "registry", "block_number", "block_hash", "tx_hash", "log_index")
 _ERRORS: Final = (KeyError, TypeError, ValueError, IndexError, orjson.JSONDecodeError, IndexCorruptError)
 
 
@@ -49,19 +48,34 @@ class _Refused(Exception):  # noqa: N818  # internal signal: hand the record to 
     pass
 
 
-_PROVENANCE_TYPES: Final = (int, str, int, str, str, int)
-"""The member types of a packed provenance's first six members (``Provenance.unpacked``)."""
 _VALUE_TYPES: Final = (int, str, str, str, int, int, int, int)
 """The member types of a packed value (``IndexedValue.unpacked``), its provenance position last."""
 
 
 def _provenance(row: Any) -> dict[str, Any]:
     """A packed provenance as :func:`render.provenance_json` writes it."""
-    if type(row) is not list or len(row) not in (6, 8) or tuple(map(type, row[:6])) != _PROVENANCE_TYPES:
+    if type(row) is not list or len(row) not in (6, 8):
         raise _Refused
-    document = dict(zip(_PROVENANCE_NAMES, row[:6], strict=True))
-    if len(row) == 8:
-        batch_id, record_index = row[6], row[7]
+    chain_id, registry, number, block_hash, tx_hash, log_index, *batch = row
+    if (
+        type(chain_id) is not int
+        or type(registry) is not str
+        or type(number) is not int
+        or type(block_hash) is not str
+        or type(tx_hash) is not str
+        or type(log_index) is not int
+    ):
+        raise _Refused
+    document = {
+        "chain_id": chain_id,
+        "registry": registry,
+        "block_number": number,
+        "block_hash": block_hash,
+        "tx_hash": tx_hash,
+        "log_index": log_index,
+    }
+    if batch:
+        batch_id, record_index = batch
         if (batch_id is not None and type(batch_id) is not int) or (
             record_index is not None and type(record_index) is not int
         ):

@@ -12,8 +12,7 @@ import base64
 import functools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from idfuse_node.exceptions import IndexCorruptError
 from idfuse_node.indexer.records import (
@@ -162,8 +161,7 @@ def select_values(
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerFrame:
+class AnswerFrame(NamedTuple):
     """What a handle's Handle answer takes besides its record: the prefix (for the derived
     ``HS_ADMIN``), the prefix's service record when it names this resolver (``HS_SITE``), the
     derived values' TTL, the time they carry when the handle has no value, the checkpoint
@@ -176,6 +174,7 @@ class AnswerFrame:
     checkpoint: dict[str, Any] | None
     types: Sequence[str] = ()
     indexes: Sequence[int] = ()
+    # a NamedTuple, not a frozen dataclass: one is built per uncached resolution, ~1 µs less
 
 
 def answer_document(
