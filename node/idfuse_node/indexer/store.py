@@ -231,7 +231,8 @@ over the whole index: from a snappy table every read decompresses a 4 KB block a
 (evicting another), about 5 µs; from an uncompressed table LevelDB hands back the bytes of the
 mapped file, about 1.2 µs, as fast as a read from its block cache (docs/benchmarks.md, "Scale").
 The index is then about 1.7 times larger on disk. Tables written compressed by an earlier
-version stay readable and are rewritten uncompressed as compaction reaches them."""
+version stay readable, and compressed until a compaction merges them (one in the deepest level
+may never be); an index rebuilt from the chain is uncompressed throughout."""
 
 
 CORRUPT_ADVICE: Final = (
