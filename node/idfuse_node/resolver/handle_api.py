@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from idfuse_node.indexer.records import Checkpoint
 from idfuse_node.resolver.answers import Answer, error_answer
 from idfuse_node.resolver.codes import RC_OPERATION_NOT_SUPPORTED, RC_SUCCESS
 from idfuse_node.resolver.errors import ResolverHTTPError, bad_request
@@ -74,8 +75,11 @@ class HandleAPI:
         """``GET /api/handles/{handle}``: ``raw_handle`` is the path after ``/api/handles/`` as
         received (percent-decoded here, once), or None when only the server-decoded ``decoded`` is
         known."""
+        checkpoint: Checkpoint | None = None
+        read = False  # the checkpoint is read once a request, here or after the handle is parsed
         if raw_handle is not None and not query_string:
-            cached = self.lookup.cached_answer(raw_handle)
+            checkpoint, read = self.lookup.checkpoint(), True
+            cached = self.lookup.cached_answer(raw_handle, checkpoint)
             if cached is not None:
                 return Answer(200, cached)
         path_and_query = target(raw_path, query_string)
@@ -85,8 +89,9 @@ class HandleAPI:
             text = decoded if raw_handle is None else percent_decode(raw_handle, "the handle")
             query = parse_handle_query(parse_query(query_string, self.settings))
             prefix, suffix = parse_handle_text(text)
-            status, body = self.lookup.handle_answer(text, prefix, suffix, query, raw_handle)
-            return Answer(status, body)
+            if not read:
+                checkpoint = self.lookup.checkpoint()
+            return Answer(200, self.lookup.handle_answer(text, prefix, suffix, query, checkpoint, raw_handle))
         except ResolverHTTPError as error:
             return await self.refer_or_fail(error, query.follow, path_and_query, headers)
 

@@ -238,14 +238,20 @@ class Lookup:
         return record
 
     def handle_answer(
-        self, text: str, prefix: Prefix, suffix: str, query: HandleQuery, raw: bytes | None = None
-    ) -> tuple[int, bytes]:
-        """The Handle REST answer for ``GET /api/handles/{text}`` (status and JSON body); ``raw``
-        is the path's handle as received, remembered for :meth:`cached_answer`.
+        self,
+        text: str,
+        prefix: Prefix,
+        suffix: str,
+        query: HandleQuery,
+        checkpoint: Checkpoint | None,
+        raw: bytes | None = None,
+    ) -> bytes:
+        """The JSON body of the Handle REST answer (200) for ``GET /api/handles/{text}`` at
+        ``checkpoint`` (as :meth:`checkpoint` read it for this request); ``raw`` is the path's
+        handle as received, remembered for :meth:`cached_answer`.
 
         :raises ResolverHTTPError: not found, unavailable or referred.
         """
-        checkpoint = self.checkpoint()
         try:
             state = self.available_prefix(prefix, checkpoint)
         except ResolverHTTPError as error:
@@ -259,18 +265,18 @@ class Lookup:
         if cacheable:
             cached = answers.by_text.get(text)
             if cached is not None and cached[1] == stored:
-                return 200, cached[2]
+                return cached[2]
         body = self._answer_body(text, stored, state, checkpoint, query)
         if cacheable:
             assert stored is not None
             answers.remember(text, raw, (key, stored, body))
-        return 200, body
+        return body
 
-    def cached_answer(self, raw: bytes) -> bytes | None:
+    def cached_answer(self, raw: bytes, checkpoint: Checkpoint | None) -> bytes | None:
         """The answer last rendered for the unfiltered ``GET /api/handles/{raw}`` (the path's
-        handle as received), if the checkpoint has not moved and the handle's stored record is
-        unchanged (it is read again); otherwise None, and the caller resolves as usual."""
-        checkpoint = self.checkpoint()
+        handle as received), if the checkpoint (as :meth:`checkpoint` read it for this request)
+        has not moved and the handle's stored record is unchanged (it is read again); otherwise
+        None, and the caller resolves as usual."""
         answers = self._answers
         if answers.at is not checkpoint:
             return None
