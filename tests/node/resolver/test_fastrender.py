@@ -32,7 +32,7 @@ from idfuse_node.resolver.fastrender import stored_answer
 from idfuse_node.resolver.render import AnswerFrame
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import PUBLIC_READ
-from tests.node.indexer.test_records import STRATEGIES
+from tests.node.indexer.strategies import STRATEGIES
 from tests.node.resolver.indexdata import populate
 
 small = st.integers(min_value=0, max_value=2**32)
