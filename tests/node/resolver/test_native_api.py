@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
+
+from idfuse_node.indexer import schema
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.resolver import ResolverServer, create_app
+from idfuse_node.resolver.codes import RC_ERROR
 from idfuse_sdk.merkle import verify
-from tests.node.resolver.indexdata import OTHER_OWNER, OWNER
+from tests.node.resolver.indexdata import OTHER_OWNER, OWNER, populate
 
 
 def test_identifier_and_its_history(client):
@@ -87,3 +94,26 @@ def test_checkpoint_health_and_metrics(client):
     assert "idfuse_resolver_lag_blocks 7" in text
     assert 'idfuse_resolver_requests_total{route="/api/handles/{handle}",method="GET",status="200"}' in text
     assert 'idfuse_resolver_request_duration_seconds_bucket{route="/v1/checkpoint",le="+Inf"}' in text
+
+
+def test_a_missing_leaf_is_a_damaged_index_not_a_missing_record():
+    # batch 1 has 3 records: record 2's proof reads only level 1, so with level 0 cut to its
+    # first two leaves the proof is found and the leaf is not: a damaged index (503), where a
+    # 404 would tell an auditor the record does not exist
+    store = MemoryIndexStore()
+    populate(store)
+    key = schema.bnode_key(1, 0, 0)
+    level0 = store.get(key)
+    assert level0 is not None
+    assert len(level0) == 3 * 32
+    store.write({key: level0[:64]}, ())
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            assert http.get("/v1/batches/1/proof/1").status_code == 200
+            answer = http.get("/v1/batches/1/proof/2")
+            assert answer.status_code == 503
+            assert answer.json()["responseCode"] == RC_ERROR
+    finally:
+        server.stop()

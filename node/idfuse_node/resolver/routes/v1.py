@@ -8,6 +8,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from idfuse_node.exceptions import IndexCorruptError
 from idfuse_node.indexer.reader import history_position
 from idfuse_node.indexer.records import Checkpoint, HandleRecord, HistoryEntry, PrefixRecord
 from idfuse_node.resolver import render
@@ -323,9 +324,11 @@ async def batch_proof(request: Request, batch_id: str, record_index: str) -> Res
     info, number, checkpoint = _batch(state, batch_id)
     position = parse_uint(record_index, "record index", bits=32)
     proof = state.lookup.reader.batch_proof(number, position)
-    leaf = state.lookup.reader.batch_node(number, 0, position) if proof is not None else None
-    if proof is None or leaf is None:
+    if proof is None:
         raise _not_found(f"batch {number} has no record {position}", checkpoint)
+    leaf = state.lookup.reader.batch_node(number, 0, position)
+    if leaf is None:  # the record is in the batch, so its leaf must be stored
+        raise IndexCorruptError(f"merkle leaf {position} of batch {number} is missing")
     document = {
         "batch_id": number,
         "record_index": position,
