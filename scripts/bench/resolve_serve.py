@@ -5,6 +5,7 @@ head and connection caps) and a rate limit no run reaches.
 
 Usage: resolve_serve.py resolver INDEX_DIR [ANSWER_CACHE_ENTRIES]
        resolve_serve.py ceiling INDEX_DIR
+       resolve_serve.py flat TABLE_DIR      (resolve_flat.py's table, for scripts/bench/flatstore)
        resolve_serve.py ledger LEDGER_DIR SENDERS
 """
 
@@ -79,6 +80,11 @@ def main() -> None:
         from resolve_ceiling import make_app
 
         app = make_app(path)
+    elif kind == "flat":
+        sys.path.insert(0, str(HERE))
+        import resolve_flat
+
+        app = resolve_flat.make_app(path)
     elif kind == "ledger":
         app = ledger_app(path, int(sys.argv[3]))
     else:
