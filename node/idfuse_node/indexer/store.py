@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import resource
+import threading
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -114,6 +115,19 @@ class IndexStore(ABC):
         staged = dict(puts)
         return lambda: self.write(staged, deleted)
 
+    @property
+    @abstractmethod
+    def bytes_written(self) -> int:
+        """Bytes of the keys and values this store has put since it was opened (landed writes)."""
+
+    @abstractmethod
+    def compact(self) -> None:
+        """Rewrite the store so that a read looks in as few places as it can; blocks until done,
+        reads and writes may run meanwhile.
+
+        :raises StorageError: The compaction failed.
+        """
+
     @abstractmethod
     def close(self) -> None:
         """Release the store; idempotent. Later use raises StorageUnavailableError."""
@@ -137,9 +151,18 @@ class MemoryIndexStore(IndexStore):
         self._data: dict[bytes, bytes] = {}
         self._keys: list[bytes] = []
         self._closed = False
+        self._written = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<{len(self._keys)} keys>)"
+
+    @property
+    def bytes_written(self) -> int:
+        return self._written
+
+    def compact(self) -> None:
+        """Nothing to do: a dict has no levels to merge."""
+        self._live("compact")
 
     def _live(self, action: str) -> None:
         if self._closed:
@@ -192,6 +215,7 @@ class MemoryIndexStore(IndexStore):
             if key not in data:
                 keys.insert(bisect_left(keys, key), key)
             data[key] = value
+            self._written += len(key) + len(value)
 
     def close(self) -> None:
         self._closed = True
@@ -268,6 +292,8 @@ class LevelDBIndexStore(IndexStore):
             max_file_size=TABLE_FILE_BYTES,
             compression=COMPRESSION,
         )
+        self._written = 0
+        self._compacting = threading.Lock()  # close() waits for a compaction in progress
         try:
             check_layout(self)
         except IndexLayoutError:
@@ -276,6 +302,10 @@ class LevelDBIndexStore(IndexStore):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
+
+    @property
+    def bytes_written(self) -> int:
+        return self._written
 
     def _handle(self, action: str) -> Any:
         if self._db is None:
@@ -348,12 +378,14 @@ class LevelDBIndexStore(IndexStore):
         synced, done without the interpreter lock)."""
         db = self._handle("write")
         deleted = _check_write(puts, deletes)
+        size = 0
         try:
             batch = db.write_batch(sync=True)
             for key in deleted:
                 batch.delete(key)
             for key, value in puts.items():
                 batch.put(key, value)
+                size += len(key) + len(value)
         except (plyvel.Error, RuntimeError) as exc:
             raise storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
 
@@ -363,6 +395,7 @@ class LevelDBIndexStore(IndexStore):
                 batch.write()
             except (plyvel.Error, RuntimeError) as exc:
                 raise storage_error(self.path, "write", exc, advice=CORRUPT_ADVICE) from exc
+            self._written += size  # one write lands at a time (prepare_write's contract)
 
         return land
 
@@ -371,14 +404,19 @@ class LevelDBIndexStore(IndexStore):
         in, so a read then looks in one table instead of one a level. Blocks until done
         (minutes for a 10-million-identifier index); reads and writes may run meanwhile.
         Worth it after a large backfill, whose writes outrun LevelDB's own compaction
-        (docs/benchmarks.md, "Scale")."""
-        db = self._handle("compact")
-        try:
-            db.compact_range(start=b"\x00", stop=b"\xff")  # every key (all begin "v")
-        except (plyvel.Error, RuntimeError) as exc:
-            raise storage_error(self.path, "compact", exc, advice=CORRUPT_ADVICE) from exc
+        (docs/benchmarks.md, "Scale"); the indexer does it by itself after one
+        (:class:`~idfuse_node.indexer.follower.Indexer`'s ``compact_after``)."""
+        with self._compacting:
+            db = self._handle("compact")
+            try:
+                db.compact_range(start=b"\x00", stop=b"\xff")  # every key (all begin "v")
+            except (plyvel.Error, RuntimeError) as exc:
+                raise storage_error(self.path, "compact", exc, advice=CORRUPT_ADVICE) from exc
 
     def close(self) -> None:
-        handle, self._db = self._db, None
+        """Close the database, after a compaction in progress in another thread has finished
+        (LevelDB's handle must outlive it); idempotent."""
+        with self._compacting:
+            handle, self._db = self._db, None
         if handle is not None:
             handle.close()

@@ -83,6 +83,16 @@ class WriteBehindStore(IndexStore):
         self._puts, self._deletes = dict(puts), frozenset(deleted)
         self._inflight = self._thread.submit(land)
 
+    @property
+    def bytes_written(self) -> int:
+        """The store underneath's: writes that have landed."""
+        return self.store.bytes_written
+
+    def compact(self) -> None:
+        """Compact the store underneath (its writes may go on meanwhile)."""
+        self._live("compact")
+        self.store.compact()
+
     def flush(self) -> None:
         """Wait until the write in flight, if any, has landed.
 

@@ -3,6 +3,8 @@
 ``write-behind`` is :class:`WriteBehindStore` over LevelDB, as the indexer backfills through it.
 """
 
+import threading
+
 import pytest
 
 from idfuse_node.exceptions import StorageCorruptError, StorageLockedError, StorageUnavailableError
@@ -152,6 +154,25 @@ def test_closed_store_raises_a_typed_error(store):
         list(store.iterate(b""))
     with pytest.raises(StorageUnavailableError):
         store.write({b"k": b"w"}, [])
+    with pytest.raises(StorageUnavailableError):
+        store.compact()
+
+
+def test_bytes_written_counts_the_keys_and_values_put(store):
+    assert store.bytes_written == 0
+    store.write({b"key": b"value", b"k2": b""}, [b"gone"])
+    store.write({b"key": b"v"}, [b"key"])  # put again: counted again; deletes are not
+    if isinstance(store, WriteBehindStore):
+        store.flush()  # what has landed
+    assert store.bytes_written == (3 + 5) + (2 + 0) + (3 + 1)
+    with pytest.raises(TypeError):
+        store.write({b"x": "text"}, [])  # refused: nothing written, nothing counted
+    assert store.bytes_written == 14
+
+
+def test_compaction_keeps_every_entry(filled):
+    filled.compact()
+    assert list(filled.iterate(b"")) == [(key, b"v" + key) for key in KEYS]
 
 
 def test_prefix_end():
@@ -188,6 +209,24 @@ def test_leveldb_compaction_merges_tables_and_keeps_every_entry(tmp_path):
         tables_after = len(list(path.glob("*.ldb")))
     assert tables_before >= 3
     assert tables_after == 1  # 1.3 MB of entries: one table of at most TABLE_FILE_BYTES
+
+
+def test_leveldb_close_waits_for_a_compaction_in_progress(tmp_path):
+    # An indexer compacts in a thread of its own; closing the handle under a running
+    # CompactRange would free what LevelDB is still using. Held here by the store's own lock.
+    store = LevelDBIndexStore(tmp_path / "index")
+    store.write({b"k": b"v"}, [])
+    store._compacting.acquire()  # a compaction in progress
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # waiting
+    assert store.get(b"k") == b"v"  # still open
+    store._compacting.release()
+    closer.join(10)
+    assert not closer.is_alive()
+    with pytest.raises(StorageUnavailableError):
+        store.get(b"k")
 
 
 def test_leveldb_second_open_is_locked(tmp_path):
