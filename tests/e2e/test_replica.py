@@ -277,3 +277,4 @@ def test_the_options_defaults_are_the_indexers() -> None:
     assert following.DEFAULT_FINALITY_DEPTH == follower.DEFAULT_FINALITY_DEPTH
     assert following.DEFAULT_BATCH_BLOCKS == follower.DEFAULT_BATCH_BLOCKS
     assert following.DEFAULT_POLL_INTERVAL == follower.IDLE_SECONDS
+    assert following.DEFAULT_COMPACT_AFTER_MIB << 20 == follower.DEFAULT_COMPACT_AFTER

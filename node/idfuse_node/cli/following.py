@@ -1,6 +1,6 @@
 """The options of following a chain, shared by ``idfuse indexer`` and ``idfuse resolver --rpc``
 (a replica): ``--endpoints``, ``--start-block``, ``--finality-depth``, ``--ignore-finalized-tag``,
-``--batch-blocks`` and ``--poll-interval``.
+``--batch-blocks``, ``--poll-interval`` and ``--compact-after``.
 
 The defaults are :class:`~idfuse_node.indexer.follower.Indexer`'s, written out here so that the
 CLI does not import the indexer to show its help; a test keeps them equal.
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BATCH_BLOCKS",
+    "DEFAULT_COMPACT_AFTER_MIB",
     "DEFAULT_FINALITY_DEPTH",
     "DEFAULT_POLL_INTERVAL",
     "FollowOptions",
@@ -35,6 +36,7 @@ P = ParamSpec("P")
 DEFAULT_FINALITY_DEPTH: Final = 12
 DEFAULT_BATCH_BLOCKS: Final = 1_000
 DEFAULT_POLL_INTERVAL: Final = 0.1
+DEFAULT_COMPACT_AFTER_MIB: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class FollowOptions:
     use_finalized_tag: bool
     batch_blocks: int
     poll_interval: float
+    compact_after_mib: int
 
     def indexer_options(self) -> IndexerOptions:
         """The keyword arguments :class:`~idfuse_node.indexer.follower.Indexer` and
@@ -58,6 +61,7 @@ class FollowOptions:
             "batch_blocks": self.batch_blocks,
             "use_finalized_tag": self.use_finalized_tag,
             "poll_interval": self.poll_interval,
+            "compact_after": self.compact_after_mib << 20,
         }
 
     def endpoints_file(self, directory: DataDir) -> Path:
@@ -128,6 +132,16 @@ POLL_INTERVAL_OPTION = typer.Option(
 )
 
 
+COMPACT_AFTER_OPTION = typer.Option(
+    DEFAULT_COMPACT_AFTER_MIB,
+    "--compact-after",
+    min=0,
+    metavar="MIB",
+    help="Compact the index, while indexing goes on, when it has caught up with the chain after "
+    "writing at least this many MiB to it (a backfill); 0: never.",
+)
+
+
 def _follow_options(
     endpoints: Path | None,
     start_block: int,
@@ -135,9 +149,16 @@ def _follow_options(
     ignore_finalized_tag: bool,
     batch_blocks: int,
     poll_interval: float,
+    compact_after: int,
 ) -> FollowOptions:
     return FollowOptions(
-        endpoints, start_block, finality_depth, not ignore_finalized_tag, batch_blocks, poll_interval
+        endpoints,
+        start_block,
+        finality_depth,
+        not ignore_finalized_tag,
+        batch_blocks,
+        poll_interval,
+        compact_after,
     )
 
 
@@ -148,6 +169,7 @@ _FOLLOW_OPTIONS: Final = (
     ("ignore_finalized_tag", bool, IGNORE_FINALIZED_TAG_OPTION),
     ("batch_blocks", int, BATCH_BLOCKS_OPTION),
     ("poll_interval", float, POLL_INTERVAL_OPTION),
+    ("compact_after", int, COMPACT_AFTER_OPTION),
 )
 
 

@@ -17,6 +17,7 @@ from idfuse_node.exceptions import ChainSourceError, IdfuseNodeError
 from idfuse_node.indexer import schema
 from idfuse_node.indexer.follower import (
     DEFAULT_BATCH_BLOCKS,
+    DEFAULT_COMPACT_AFTER,
     DEFAULT_FINALITY_DEPTH,
     IDLE_SECONDS,
     MAX_RETRY_SECONDS,
@@ -63,6 +64,7 @@ class IndexerThread:
         batch_blocks: int = DEFAULT_BATCH_BLOCKS,
         use_finalized_tag: bool = True,
         poll_interval: float = IDLE_SECONDS,
+        compact_after: int = DEFAULT_COMPACT_AFTER,
         replica: bool = False,
     ) -> None:
         self._stop = threading.Event()
@@ -76,6 +78,7 @@ class IndexerThread:
             "batch_blocks": batch_blocks,
             "use_finalized_tag": use_finalized_tag,
             "poll_interval": poll_interval,
+            "compact_after": compact_after,
         }
         self.indexer: Indexer | None = None
         """The follower, once the store is bound to the chain."""

@@ -18,6 +18,7 @@ def test_help_names_every_option():
         "--ignore-finalized-tag",
         "--batch-blocks",
         "--poll-interval",
+        "--compact-after",
     ):
         assert option in result.stdout
 
@@ -30,6 +31,16 @@ def test_a_poll_interval_out_of_range_is_refused(tmp_path):
         assert result.returncode == 2, result
         assert "--poll-interval" in result.stderr
         assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
+def test_a_negative_compact_after_is_refused(tmp_path):
+    result = _idfuse(
+        "indexer", "--rpc", "http://127.0.0.1:9", "--data-dir", str(tmp_path), "--compact-after", "-1"
+    )
+    assert result.returncode == 2, result
+    assert "--compact-after" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "index").exists()
 
 

@@ -118,6 +118,64 @@ def test_run_polls_at_its_poll_interval(registry_chain):  # noqa: F811
             thread.join(30)
 
 
+def _run_until_caught_up(indexer, reader):
+    """Run ``indexer`` in a thread until its index reaches the head it saw, then stop it (run
+    returns only once a compaction it started has finished)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=indexer.run, args=(stop,))
+    thread.start()
+    try:
+        _wait(lambda: indexer.head is not None and (reader.checkpoint() or NO_BLOCK).number >= indexer.head)
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive()
+
+
+NO_BLOCK = type("NoBlock", (), {"number": -1})()
+
+
+@pytest.mark.parametrize(
+    ("compact_after", "compactions"), [(1, 1), (0, 0), (1 << 30, 0)], ids=["enough", "never", "too-little"]
+)
+def test_run_compacts_the_index_once_caught_up_after_writing_enough(
+    registry_chain,  # noqa: F811
+    tmp_path,
+    caplog,
+    compact_after,
+    compactions,
+):
+    # A catch-up's writes leave LevelDB's tables across levels (here: all in the write-ahead
+    # log, no table at all); once caught up, run compacts them in a thread of its own.
+    chain = registry_chain
+    _write(chain, chain.allocate("86"), "c", 4)
+    with LevelDBIndexStore(tmp_path / "index") as store:
+        indexer = Indexer(
+            ChainSource(chain.url, retries=0),
+            store,
+            chain_binding(chain),
+            finality_depth=0,
+            compact_after=compact_after,
+        )
+        with caplog.at_level("INFO", logger="idfuse.indexer"):
+            _run_until_caught_up(indexer, IndexReader(store))
+        indexer.source.close()
+        assert store.bytes_written > 0
+        assert indexer.compactions == compactions
+        tables = list((tmp_path / "index").glob("*.ldb"))
+        assert (len(tables) > 0) == (compactions > 0)  # compacting flushed the memtable to a table
+        assert ("compacted the index in" in caplog.text) == (compactions > 0)
+        assert IndexReader(store).handle_by_name("86/c3") is not None
+
+
+def test_compact_after_below_zero_is_refused(registry_chain):  # noqa: F811
+    with (
+        ChainSource(registry_chain.url, retries=0) as source,
+        pytest.raises(ValueError, match="compact_after"),
+    ):
+        Indexer(source, MemoryIndexStore(), chain_binding(registry_chain), compact_after=-1)
+
+
 def test_endpoint_down_is_retried_and_the_index_stays_readable(registry_chain, monkeypatch):  # noqa: F811
     chain = registry_chain
     monkeypatch.setattr(follower, "MAX_RETRY_SECONDS", 0.5)
