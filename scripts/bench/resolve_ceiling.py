@@ -8,6 +8,7 @@ availability or deletion checks, no rendering: what is left is uvicorn, the key 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -24,6 +25,14 @@ _JSON = [(b"content-type", b"application/json")]
 def make_app(path: str) -> Any:
     """The raw ASGI app over the LevelDB index at ``path`` (opened read-only in spirit)."""
     db = plyvel.DB(path, bloom_filter_bits=BLOOM_FILTER_BITS, max_open_files=max_open_files())  # as the store
+    get = db.get
+    return record_app(lambda key: get(schema.handle_record_key(key)), db.close)
+
+
+def record_app(read: Callable[[bytes], bytes | None], close: Callable[[], None]) -> Any:
+    """The raw ASGI app answering a handle with ``read(handle key)``'s bytes as they are (404
+    when None); ``close`` at shutdown. ``resolve_flat.py`` serves its table through it too, so
+    that the two differ in the read alone."""
     nodes: dict[str, bytes] = {}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -33,7 +42,7 @@ def make_app(path: str) -> Any:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
-                    db.close()
+                    close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         raw: bytes = scope["raw_path"]
@@ -43,7 +52,7 @@ def make_app(path: str) -> Any:
             node = nodes.get(prefix)
             if node is None:
                 node = nodes[prefix] = prefix_node(prefix)
-            body = db.get(schema.handle_record_key(handle_key(node, suffix)))
+            body = read(handle_key(node, suffix))
         status = 200 if body is not None else 404
         body = body if body is not None else b'{"responseCode":100}'
         headers = [*_JSON, (b"content-length", str(len(body)).encode("ascii"))]

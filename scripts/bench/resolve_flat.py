@@ -9,8 +9,8 @@ offset, length; little-endian): open addressing with linear probing, the slot ch
 handle key's first 8 bytes, the tag its next 8 (low bit set, so 0 marks an empty slot). The
 handle key is already a keccak hash: its bytes are uniform.
 
-``GET /api/handles/{prefix}/{suffix}`` is answered as the ceiling (``resolve_ceiling.py``)
-answers it, the stored record's bytes as they are; only the read differs.
+``GET /api/handles/{prefix}/{suffix}`` is answered by the ceiling's app
+(``resolve_ceiling.record_app``), the stored record's bytes as they are: only the read differs.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ import mmap
 import struct
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import plyvel
+from resolve_ceiling import record_app  # beside this script
 
 from idfuse_node.indexer import schema
 from idfuse_node.indexer.store import BLOOM_FILTER_BITS, max_open_files
-from idfuse_sdk.identifiers import handle_key, prefix_node
 
 SLOT = struct.Struct("<QQI")
-_PREFIX = b"/api/handles/"
-_JSON = [(b"content-type", b"application/json")]
 
 
 def _slot_and_tag(key: bytes, mask: int) -> tuple[int, int]:
@@ -72,7 +69,6 @@ def make_app(directory: str) -> Any:
     for mapped in (table, data):
         mapped.madvise(mmap.MADV_RANDOM)  # no read-ahead: every read is one slot or one record
     mask = (1 << table[0]) - 1
-    nodes: dict[str, bytes] = {}
 
     def get(key: bytes) -> bytes | None:
         slot, tag = _slot_and_tag(key, mask)
@@ -84,27 +80,10 @@ def make_app(directory: str) -> Any:
                 return None
             slot = (slot + 1) & mask
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        raw: bytes = scope["raw_path"]
-        body: bytes | None = None
-        if raw.startswith(_PREFIX):
-            prefix, _, suffix = unquote_to_bytes(raw[len(_PREFIX) :]).decode("utf-8").partition("/")
-            node = nodes.get(prefix)
-            if node is None:
-                node = nodes[prefix] = prefix_node(prefix)
-            body = get(handle_key(node, suffix))
-        status = 200 if body is not None else 404
-        body = body if body is not None else b'{"responseCode":100}'
-        headers = [*_JSON, (b"content-length", str(len(body)).encode("ascii"))]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    def close() -> None:
+        for mapped in (table, data):
+            mapped.close()
+        for file in files:
+            file.close()
 
-    return app
+    return record_app(get, close)
