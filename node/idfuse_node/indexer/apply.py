@@ -6,7 +6,7 @@ counters and history entries through a :class:`~idfuse_node.indexer.writer.Block
 written out in docs/index.md ("Rules"); in short:
 
 - prefixes keep their own status and expiry and the effective ones their ancestors impose; a
-  status or expiry change recomputes the whole subtree (over ``v4:child:``);
+  status or expiry change recomputes the whole subtree (over ``v5:child:``);
 - a handle written individually (``createIdentifier``) replaces any batch record of it; a
   batch record for a handle that already has a record (live or deleted) is a duplicate;
 - an update keeps the timestamp and provenance of every value it leaves byte-identical;
@@ -261,7 +261,7 @@ class BlockApplier:
 
     def _recompute_subtree(self, record: PrefixRecord) -> None:
         """Recompute the effective status and expiry of ``record``'s descendants (over
-        ``v4:child:``), descending only where something changed."""
+        ``v5:child:``), descending only where something changed."""
         writer = self.writer
         stack = [record]
         while stack:

@@ -10,9 +10,11 @@ earlier layout (it is rebuilt from the chain, not read wrongly). Layout 1 (``v1:
 provenance in full in every record; layout 2 packs it (docs/index.md, "Stored forms");
 layout 3 keeps a handle's last change in its record alone, and stores a history entry for it
 only once a later change supersedes it (half the bytes of a handle created once); layout 4
-stores a batch's Merkle nodes :data:`BNODE_CHUNK` to a value instead of one each.
+stores a batch's Merkle nodes :data:`BNODE_CHUNK` to a value instead of one each; layout 5
+keeps a live handle's Handle answer rendered after its record's JSON
+(:mod:`~idfuse_node.indexer.answerpart`).
 
-A history entry that is not a batch record has ``record_index`` 0 in its ``v4:hhist:`` key.
+A history entry that is not a batch record has ``record_index`` 0 in its ``v5:hhist:`` key.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from idfuse_sdk.exceptions import ValidationError
 if TYPE_CHECKING:
     from idfuse_node.indexer.store import IndexStore
 
-SCHEMA_VERSION: Final = 4
-KEY_PREFIX: Final = b"v4:"
+SCHEMA_VERSION: Final = 5
+KEY_PREFIX: Final = b"v5:"
 """The start of every key of this layout."""
-EARLIER_KEY_PREFIXES: Final = (b"v1:", b"v2:", b"v3:")
+EARLIER_KEY_PREFIXES: Final = (b"v1:", b"v2:", b"v3:", b"v4:")
 """Key starts of earlier layouts, which this version does not read."""
 
 CHECKPOINT_KEY: Final = KEY_PREFIX + b"meta:checkpoint"
@@ -48,7 +50,7 @@ PTEMPLATE_PREFIX: Final = KEY_PREFIX + b"ptemplate:"
 BATCH_PREFIX: Final = KEY_PREFIX + b"batch:"
 BNODE_PREFIX: Final = KEY_PREFIX + b"bnode:"
 BNODE_CHUNK: Final = 256
-"""Merkle nodes a ``v4:bnode:`` value holds: consecutive nodes of one level, 32 bytes each."""
+"""Merkle nodes a ``v5:bnode:`` value holds: consecutive nodes of one level, 32 bytes each."""
 HHIST_PREFIX: Final = KEY_PREFIX + b"hhist:"
 PHIST_PREFIX: Final = KEY_PREFIX + b"phist:"
 
@@ -96,17 +98,17 @@ def check_layout(store: IndexStore) -> None:
 
 
 def checkpoint_key() -> bytes:
-    """``v4:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
+    """``v5:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
     return CHECKPOINT_KEY
 
 
 def chain_key() -> bytes:
-    """``v4:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
+    """``v5:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
     return CHAIN_KEY
 
 
 def counts_key() -> bytes:
-    """``v4:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
+    """``v5:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
     return COUNTS_KEY
 
 
@@ -114,7 +116,7 @@ def counts_key() -> bytes:
 
 
 def block_key(number: int) -> bytes:
-    """``v4:block:`` number(8) → the indexed block's 32-byte hash."""
+    """``v5:block:`` number(8) → the indexed block's 32-byte hash."""
     return BLOCK_PREFIX + _uint(number, 8, "block number")
 
 
@@ -124,7 +126,7 @@ def parse_block_key(key: bytes) -> int:
 
 
 def undo_key(number: int) -> bytes:
-    """``v4:undo:`` number(8) → the block's undo log."""
+    """``v5:undo:`` number(8) → the block's undo log."""
     return UNDO_PREFIX + _uint(number, 8, "block number")
 
 
@@ -137,7 +139,7 @@ def parse_undo_key(key: bytes) -> int:
 
 
 def handle_record_key(handle_key: bytes) -> bytes:
-    """``v4:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
+    """``v5:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
     return HANDLE_PREFIX + _id(handle_key, 32, "handle key")
 
 
@@ -147,7 +149,7 @@ def suffix_prefix(prefix_node: bytes) -> bytes:
 
 
 def suffix_key(prefix_node: bytes, suffix: str) -> bytes:
-    """``v4:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
+    """``v5:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
     return suffix_prefix(prefix_node) + suffix.encode("utf-8")
 
 
@@ -160,7 +162,7 @@ def parse_suffix_key(key: bytes) -> tuple[bytes, str]:
 
 
 def hcount_key(prefix_node: bytes) -> bytes:
-    """``v4:hcount:`` prefix_node → the prefix's live handles, uint64."""
+    """``v5:hcount:`` prefix_node → the prefix's live handles, uint64."""
     return HCOUNT_PREFIX + _id(prefix_node, 32, "prefix node")
 
 
@@ -168,12 +170,12 @@ def hcount_key(prefix_node: bytes) -> bytes:
 
 
 def prefix_record_key(node: bytes) -> bytes:
-    """``v4:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
+    """``v5:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
     return PREFIX_PREFIX + _id(node, 32, "node")
 
 
 def pname_key(name: str) -> bytes:
-    """``v4:pname:`` lower(name) UTF-8 → the prefix's node."""
+    """``v5:pname:`` lower(name) UTF-8 → the prefix's node."""
     return PNAME_PREFIX + name.lower().encode("utf-8")
 
 
@@ -188,7 +190,7 @@ def child_prefix(parent: bytes) -> bytes:
 
 
 def child_key(parent: bytes, node: bytes) -> bytes:
-    """``v4:child:`` parent ‖ node → empty."""
+    """``v5:child:`` parent ‖ node → empty."""
     return child_prefix(parent) + _id(node, 32, "node")
 
 
@@ -204,7 +206,7 @@ def owner_prefix(address: bytes) -> bytes:
 
 
 def owner_key(address: bytes, node: bytes) -> bytes:
-    """``v4:owner:`` address ‖ node → empty."""
+    """``v5:owner:`` address ‖ node → empty."""
     return owner_prefix(address) + _id(node, 32, "node")
 
 
@@ -218,7 +220,7 @@ def parse_owner_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def template_record_key(template_id: bytes) -> bytes:
-    """``v4:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
+    """``v5:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
     return TEMPLATE_PREFIX + _id(template_id, 32, "template id")
 
 
@@ -228,7 +230,7 @@ def ptemplate_prefix(prefix_node: bytes) -> bytes:
 
 
 def ptemplate_key(prefix_node: bytes, template_id: bytes) -> bytes:
-    """``v4:ptemplate:`` prefix_node ‖ template_id → empty."""
+    """``v5:ptemplate:`` prefix_node ‖ template_id → empty."""
     return ptemplate_prefix(prefix_node) + _id(template_id, 32, "template id")
 
 
@@ -242,7 +244,7 @@ def parse_ptemplate_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def batch_record_key(batch_id: int) -> bytes:
-    """``v4:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
+    """``v5:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
     return BATCH_PREFIX + _uint(batch_id, 32, "batch id")
 
 
@@ -258,7 +260,7 @@ def bnode_prefix(batch_id: int, level: int | None = None) -> bytes:
 
 
 def bnode_key(batch_id: int, level: int, chunk: int) -> bytes:
-    """``v4:bnode:`` batch_id(32) ‖ level(1) ‖ chunk(4) → the level's nodes from position
+    """``v5:bnode:`` batch_id(32) ‖ level(1) ‖ chunk(4) → the level's nodes from position
     ``chunk * BNODE_CHUNK``, up to :data:`BNODE_CHUNK` of them, 32 bytes each, concatenated."""
     return bnode_prefix(batch_id, level) + _uint(chunk, 4, "merkle chunk")
 
@@ -272,7 +274,7 @@ def hhist_prefix(handle_key: bytes) -> bytes:
 
 
 def hhist_key(handle_key: bytes, block: int, log_index: int, record_index: int = 0) -> bytes:
-    """``v4:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
+    """``v5:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
     return hhist_prefix(handle_key) + hhist_position(block, log_index, record_index)
 
 
@@ -302,7 +304,7 @@ def phist_prefix(node: bytes) -> bytes:
 
 
 def phist_key(node: bytes, block: int, log_index: int) -> bytes:
-    """``v4:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
+    """``v5:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
     return phist_prefix(node) + phist_position(block, log_index)
 
 

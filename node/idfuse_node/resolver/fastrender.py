@@ -22,13 +22,18 @@ from typing import Any, Final
 import orjson
 
 from idfuse_node.exceptions import IndexCorruptError
+from idfuse_node.indexer.answerpart import AnswerPart, record_json, resolve_marks
 from idfuse_node.indexer.records import HANDLE_EVENTS
 from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import render
+from idfuse_node.resolver.codes import RC_SUCCESS
 from idfuse_node.resolver.render import AnswerFrame
 from idfuse_sdk.types import PUBLIC_READ
 
-__all__ = ["stored_answer"]
+__all__ = ["ANSWER_HEAD", "joined_answer", "stored_answer"]
+
+ANSWER_HEAD: Final = b'{"responseCode":' + str(RC_SUCCESS).encode("ascii") + b',"handle":'
+"""How an unfiltered answer begins (it holds ``HS_ADMIN`` at least: Handle code 1)."""
 
 _STRINGS: Final = (
     "handle",
@@ -101,7 +106,7 @@ def stored_answer(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
     :return: The body; None when the record is deleted or not exactly what the index writes.
     """
     try:
-        record = orjson.loads(stored)
+        record = orjson.loads(record_json(stored))
         if type(record) is not dict:
             return None
         for name in _STRINGS:
@@ -148,3 +153,20 @@ def stored_answer(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
     except (_Refused, *_ERRORS):
         return None
     return dumps(render.answer_document(text, values, newest, provenance, created, frame))
+
+
+def joined_answer(part: AnswerPart, text: str, admin: bytes, site: bytes, checkpoint: bytes) -> bytes | None:
+    """The JSON body of the unfiltered ``GET /api/handles/{text}``, joined from the answer part
+    the index keeps in a live handle's record (:mod:`~idfuse_node.indexer.answerpart`): the
+    same bytes as :func:`stored_answer` renders.
+
+    :param admin: ``HS_ADMIN`` as JSON (:func:`render.admin_value`), carrying the part's newest
+        time (or, without values, the frame's fallback time).
+    :param site: ``HS_SITE`` as JSON, or empty when the prefix has no local service.
+    :param checkpoint: the checkpoint as JSON (``null`` without one).
+    :return: The body; None when the part refers to a provenance it does not hold.
+    """
+    values = b",".join([piece for piece in (part.low, admin, part.site_gap, site, part.high) if piece])
+    head = (ANSWER_HEAD, dumps(text), b',"values":[', values, b"],")
+    body = b"".join((*head, part.tail, b',"checkpoint":', checkpoint, b"}"))
+    return resolve_marks(body, part.provenances)

@@ -5,19 +5,23 @@
 (if any) is after the indexed block's time; otherwise its handles are not found, and the answer
 says why. A prefix whose service record names other resolvers (not this one) or another chain
 or registry is *referred* (docs/resolver.md, "Referrals"). Prefix facts are cached per indexed
-block: they change only when the checkpoint does. So are rendered Handle answers without
-filters, keyed by the handle as asked and checked against the stored record's exact bytes
-(read on every request), so a hit skips decoding, rendering and encoding, never the read.
+block: they change only when the checkpoint does; so are their derived ``HS_ADMIN`` and
+``HS_SITE`` values, rendered. A live handle's unfiltered answer is joined from the answer part
+the index keeps in its record (:mod:`~idfuse_node.indexer.answerpart`), those derived values
+and the checkpoint. An optional answer cache (``ResolverSettings.cache_entries``, off by
+default) keeps such answers per indexed block, keyed by the handle as asked and checked
+against the stored record's exact bytes (read on every request): a hit skips parsing the
+handle and finding its record, never the read.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from idfuse_node.indexer import schema
+from idfuse_node.indexer import answerpart, schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import Checkpoint, HandleRecord, PrefixRecord, ServiceRecord
 from idfuse_node.jsonbytes import dumps
@@ -28,13 +32,15 @@ from idfuse_node.resolver.codes import (
     RC_SERVICE_REFERRAL,
 )
 from idfuse_node.resolver.errors import ResolverHTTPError
-from idfuse_node.resolver.fastrender import stored_answer
+from idfuse_node.resolver.fastrender import joined_answer, stored_answer
 from idfuse_node.resolver.inbound import HandleQuery
 from idfuse_node.resolver.settings import ResolverSettings
 from idfuse_sdk.identifiers import checked_handle_key, prefix_node
 from idfuse_sdk.types import Prefix
 
 MAX_CACHED_PREFIXES: Final = 65536
+MAX_DERIVED_TIMES: Final = 4096
+"""Most value times a prefix keeps its derived values rendered for, per checkpoint."""
 
 
 def normalise_url(url: str) -> str:
@@ -109,6 +115,8 @@ class PrefixState:
     referral: Referral | None
     local_service: ServiceRecord | None
     """The service record when it names this resolver and chain (it becomes ``HS_SITE``)."""
+    derived: dict[int, tuple[bytes, bytes]] = field(default_factory=dict, compare=False)
+    """``HS_ADMIN`` and ``HS_SITE`` (or nothing) rendered, by the time they carry."""
 
 
 class Lookup:
@@ -125,6 +133,8 @@ class Lookup:
         self._at: Checkpoint | None = None
         self._at_raw: bytes | None = None
         self._at_json: dict[str, Any] | None = None
+        self._at_bytes: tuple[Checkpoint | None, bytes] = (None, b"null")
+        """The checkpoint and its JSON, swapped together."""
         self._prefixes: dict[str, PrefixState] = {}
         self._answers: _Answers = _Answers(None, settings.cache_entries)
         self._registries: frozenset[str] = frozenset()
@@ -153,6 +163,7 @@ class Lookup:
                 self._at = checkpoint
                 self._at_raw = raw
                 self._at_json = render.checkpoint_json(checkpoint)
+                self._at_bytes = (checkpoint, dumps(self._at_json))
                 self._prefixes = {}
                 self._answers = _Answers(checkpoint, self.settings.cache_entries)
                 if chain is not None:
@@ -260,13 +271,18 @@ class Lookup:
         assert state.record is not None
         key = _record_key(state.record, suffix)
         stored = self.reader.store.get(key)
+        unfiltered = not query.types and not query.indexes
         answers = self._answers
-        cacheable = stored is not None and answers.at is checkpoint and not query.types and not query.indexes
+        cacheable = stored is not None and answers.limit > 0 and answers.at is checkpoint and unfiltered
         if cacheable:
             cached = answers.by_text.get(text)
             if cached is not None and cached[1] == stored:
                 return cached[2]
-        body = self._answer_body(text, stored, state, checkpoint, query)
+        body = None
+        if stored is not None and unfiltered:
+            body = self._kept_answer(text, stored, state, checkpoint)
+        if body is None:
+            body = self._answer_body(text, stored, state, checkpoint, query)
         if cacheable:
             assert stored is not None
             answers.remember(text, raw, (key, stored, body))
@@ -278,13 +294,48 @@ class Lookup:
         has not moved and the handle's stored record is unchanged (it is read again); otherwise
         None, and the caller resolves as usual."""
         answers = self._answers
-        if answers.at is not checkpoint:
+        if answers.limit <= 0 or answers.at is not checkpoint:
             return None
         text = answers.by_raw.get(raw)
         cached = None if text is None else answers.by_text.get(text)
         if cached is None or self.reader.store.get(cached[0]) != cached[1]:
             return None
         return cached[2]
+
+    def _kept_answer(
+        self, text: str, stored: bytes, state: PrefixState, checkpoint: Checkpoint | None
+    ) -> bytes | None:
+        """The unfiltered answer joined from the answer part the index keeps in the record
+        (:mod:`~idfuse_node.indexer.answerpart`), the prefix's derived values and the
+        checkpoint; None when the record has no such part (deleted, or written otherwise)."""
+        part = answerpart.parse(stored)
+        if part is None:
+            return None
+        stamp = part.newest
+        if stamp is None:
+            stamp = 0 if checkpoint is None else checkpoint.timestamp
+        derived = state.derived.get(stamp)
+        if derived is None:
+            derived = self._derived(state, stamp)
+        admin, site = derived
+        known, at = self._at_bytes
+        if known is not checkpoint:
+            at = dumps(render.checkpoint_json(checkpoint))
+        return joined_answer(part, text, admin, site, at)
+
+    def _derived(self, state: PrefixState, stamp: int) -> tuple[bytes, bytes]:
+        """``HS_ADMIN`` and ``HS_SITE`` (empty when the prefix has no local service) carrying
+        ``stamp``, rendered, and kept with the prefix's state."""
+        assert state.record is not None
+        ttl = self.settings.derived_ttl
+        admin = dumps(render.admin_value(state.record, ttl, stamp))
+        site = b""
+        if state.local_service is not None:
+            site = dumps(render.site_value(state.record, state.local_service, ttl, stamp))
+        if len(state.derived) >= MAX_DERIVED_TIMES:
+            state.derived.clear()
+        state.derived[stamp] = (admin, site)
+        return admin, site
 
     def _answer_body(
         self,

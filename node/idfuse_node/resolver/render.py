@@ -8,19 +8,15 @@ mapping). Nothing here reads the index.
 
 from __future__ import annotations
 
-import base64
-import functools
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, NamedTuple
 
-from idfuse_node.exceptions import IndexCorruptError
+from idfuse_node.handlejson import data_text, iso_time, provenance_json, value_json
 from idfuse_node.indexer.records import (
     Checkpoint,
     HandleRecord,
     IndexedValue,
     PrefixRecord,
-    Provenance,
     ServiceRecord,
 )
 from idfuse_node.resolver.codes import RC_SUCCESS, RC_VALUES_NOT_FOUND
@@ -32,20 +28,24 @@ ADMIN_PERMISSIONS: Final = "011111110011"
 """Handle's admin permission bits (add/delete handle, add/remove/modify values, read values;
 no naming-authority rights), as Handle writes them for a handle's owner."""
 
-
-@functools.lru_cache(maxsize=4096)
-def iso_time(seconds: int) -> str:
-    """A block time as Handle writes timestamps: ISO 8601, UTC, to the second (``...Z``).
-    Cached: an answer's values and the answers of one block share their times."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
-
-
-def provenance_json(provenance: Provenance) -> dict[str, Any]:
-    """The provenance members every answer carries (batch members only when set)."""
-    document = provenance.to_json()
-    if provenance.batch_id is None:
-        del document["batch_id"], document["record_index"]
-    return document
+__all__ = [
+    "ADMIN_HANDLE_INDEX",
+    "ADMIN_PERMISSIONS",
+    "AnswerFrame",
+    "admin_value",
+    "answer_document",
+    "checkpoint_json",
+    "data_text",
+    "handle_answer",
+    "iso_time",
+    "native_value_json",
+    "prefix_json",
+    "provenance_json",
+    "select_values",
+    "site_value",
+    "type_matches",
+    "value_json",
+]
 
 
 def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
@@ -56,37 +56,6 @@ def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
         "block_number": checkpoint.number,
         "block_hash": checkpoint.hash,
         "timestamp": iso_time(checkpoint.timestamp),
-    }
-
-
-def data_text(fmt: str, data: str) -> str:
-    """Stored data (``0x`` hex) as its format shows it: ``string`` as UTF-8 text, ``base64`` as
-    base64, ``hex`` (and any other) as hex.
-
-    :raises IndexCorruptError: ``data`` is not ``0x`` and hex (the index wrote it otherwise).
-    """
-    try:
-        raw = bytes.fromhex(data[2:]) if data.startswith("0x") else None
-    except ValueError:
-        raw = None
-    if raw is None:
-        raise IndexCorruptError(f"stored value data is not 0x-prefixed hex: {data[:20]!r}")
-    if fmt == "string":
-        return raw.decode("utf-8", "replace")
-    if fmt == "base64":
-        return base64.b64encode(raw).decode("ascii")
-    return raw.hex()
-
-
-def value_json(value: IndexedValue) -> dict[str, Any]:
-    """One stored value in Handle's shape, plus ``provenance``."""
-    return {
-        "index": value.index,
-        "type": value.type,
-        "data": {"format": value.format, "value": data_text(value.format, value.data)},
-        "ttl": value.ttl,
-        "timestamp": iso_time(value.timestamp),
-        "provenance": provenance_json(value.provenance),
     }
 
 

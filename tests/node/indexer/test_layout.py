@@ -26,7 +26,8 @@ def test_an_earlier_layout_is_refused(tmp_path, earlier, key):
     db.close()
     before = _contents(path)
     layout = earlier.decode().rstrip(":")
-    with pytest.raises(IndexLayoutError, match=f"layout {layout}; this version reads layout v4"):
+    expected = f"layout {layout}; this version reads layout v{schema.SCHEMA_VERSION}"
+    with pytest.raises(IndexLayoutError, match=expected):
         LevelDBIndexStore(path)
     assert _contents(path) == before
 

@@ -55,10 +55,10 @@ def test_tables_are_written_uncompressed(tmp_path):
     # 2 MB of values snappy would squeeze to a few KB: the tables must hold them as they are,
     # so a random read is a look into the mapped table, not a block to decompress and cache
     path = tmp_path / "index"
-    values = {b"v4:k%05d" % n: b"\0" * 1000 for n in range(2000)}
+    values = {b"v5:k%05d" % n: b"\0" * 1000 for n in range(2000)}
     with LevelDBIndexStore(path) as store:
         store.write(values, [])
     with LevelDBIndexStore(path) as store:  # reopened: the log is now a table
-        assert store.get(b"v4:k01999") == b"\0" * 1000
+        assert store.get(b"v5:k01999") == b"\0" * 1000
     tables = sum(table.stat().st_size for table in path.glob("*.ldb"))
     assert tables >= sum(len(key) + len(value) for key, value in values.items())

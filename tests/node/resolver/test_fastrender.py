@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from idfuse_node.exceptions import IndexCorruptError
 from idfuse_node.indexer import schema
+from idfuse_node.indexer.answerpart import record_json
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import (
     HANDLE_EVENTS,
@@ -138,7 +139,7 @@ def _damaged(draw: st.DrawFn, document: Any, depth: int = 0) -> Any:
 @st.composite
 def damaged_records(draw: st.DrawFn) -> bytes:
     record = draw(STRATEGIES[HandleRecord])
-    return dumps(_damaged(draw, json.loads(record.to_bytes())))
+    return dumps(_damaged(draw, json.loads(record_json(record.to_bytes()))))
 
 
 def _holds_a_big_integer(document: Any) -> bool:

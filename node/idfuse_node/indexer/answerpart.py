@@ -1,0 +1,153 @@
+"""A live handle's Handle answer, kept rendered in its stored record (index layout 5).
+
+An unfiltered ``GET /api/handles/{handle}`` answers with the handle's publicly readable values
+(sorted by index), the derived ``HS_ADMIN`` and ``HS_SITE`` values, the handle's provenance and
+creation, and the checkpoint. Everything but the derived values, the handle as asked and the
+checkpoint depends on the record alone, so the index keeps it rendered: the resolver then
+answers by joining bytes, with no JSON read or written, at the same cost whatever the
+index's size (docs/index.md, "Stored forms"; docs/benchmarks.md, "Scale").
+
+A handle record is stored as its JSON (:meth:`HandleRecord._stored`), then, when the handle is
+live, a newline and the *answer part*: fields separated by newlines (compact JSON never holds a
+raw newline, nor any byte below 0x20):
+
+0. the time of the handle's newest value, readable or not (decimal; empty: it has none), which
+   the derived values carry;
+1. its readable values with index ≤ 100 (``HS_ADMIN``'s), in stable index order, each as
+   :func:`~idfuse_node.handlejson.value_json` writes it, comma-separated;
+2. those with index 101 (``HS_SITE``'s);
+3. those above 101;
+4. ``"provenance":P,"created":C``;
+5. onwards: each distinct provenance, rendered (:func:`~idfuse_node.handlejson.provenance_json`).
+
+Where a provenance belongs, fields 1 to 4 hold a *mark*, byte 0x01 then ``0x30 + k`` for the
+k-th provenance of field 5 onwards: a value's provenance is written once however many values
+share it. The derived values go between fields 1 and 2 (``HS_ADMIN``) and 2 and 3
+(``HS_SITE``): where a stable sort of the readable values followed by the derived ones puts
+them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from idfuse_node.exceptions import IndexCorruptError
+from idfuse_node.handlejson import data_text, iso_time, provenance_json
+from idfuse_node.jsonbytes import dumps
+from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
+
+if TYPE_CHECKING:
+    from idfuse_node.indexer.records import HandleRecord, IndexedValue, Provenance
+
+__all__ = ["MAX_PROVENANCES", "AnswerPart", "build", "parse", "record_json", "resolve_marks"]
+
+SEPARATOR: Final = b"\n"
+MARK: Final = 0x01
+MAX_PROVENANCES: Final = 0x100 - 0x30
+"""Most distinct provenances a kept answer refers to (a record with more is rendered per request)."""
+_MARKS: Final = tuple(bytes((MARK, 0x30 + k)) for k in range(MAX_PROVENANCES))
+_FIELDS: Final = 5
+
+
+class AnswerPart(NamedTuple):
+    """The fields of a stored answer part (see the module's docstring)."""
+
+    newest: int | None
+    low: bytes
+    site_gap: bytes
+    high: bytes
+    tail: bytes
+    provenances: list[bytes]
+
+
+def record_json(stored: bytes) -> bytes:
+    """The JSON of a stored handle record, without its answer part."""
+    cut = stored.find(SEPARATOR)
+    return stored if cut < 0 else stored[:cut]
+
+
+def _value(value: IndexedValue, position: int) -> dict[str, Any]:
+    """A readable value as the answer shows it, its provenance (for now) a position."""
+    return {
+        "index": value.index,
+        "type": value.type,
+        "data": {"format": value.format, "value": data_text(value.format, value.data)},
+        "ttl": value.ttl,
+        "timestamp": iso_time(value.timestamp),
+        "provenance": position,
+    }
+
+
+def _marked(values: list[dict[str, Any]], marks: int) -> bytes:
+    """``values`` as comma-separated JSON, each provenance position replaced by its mark. A
+    ``"provenance":k}`` can only be such a member: in a string, JSON escapes its quotes."""
+    if not values:
+        return b""
+    text = dumps(values)[1:-1]
+    for position in range(marks):
+        text = text.replace(b'"provenance":%d}' % position, b'"provenance":' + _MARKS[position] + b"}")
+    return text
+
+
+def build(record: HandleRecord) -> bytes | None:
+    """The answer part of ``record``: None when it is deleted, or refers to more than
+    :data:`MAX_PROVENANCES` provenances, or holds data its format cannot show (the resolver
+    then renders it per request, or refuses it, as before)."""
+    if record.deleted:
+        return None
+    known: list[Provenance] = []
+
+    def position(provenance: Provenance) -> int:
+        for seen_at, seen in enumerate(known):
+            if seen is provenance or seen == provenance:
+                return seen_at
+        known.append(provenance)
+        return len(known) - 1
+
+    groups: tuple[list[dict[str, Any]], ...] = ([], [], [])
+    try:
+        for value in sorted(record.values, key=_index_of):
+            if value.permissions & PUBLIC_READ:
+                group = 0 if value.index <= HS_ADMIN_INDEX else 1 if value.index == HS_SITE_INDEX else 2
+                groups[group].append(_value(value, position(value.provenance)))
+    except IndexCorruptError:
+        return None
+    provenance, created = position(record.provenance), position(record.created)
+    if len(known) > MAX_PROVENANCES:
+        return None
+    tail = b'"provenance":' + _MARKS[provenance] + b',"created":' + _MARKS[created]
+    newest = max((value.timestamp for value in record.values), default=None)
+    fields = [b"" if newest is None else str(newest).encode("ascii")]
+    fields += [_marked(group, len(known)) for group in groups]
+    fields.append(tail)
+    fields += [dumps(provenance_json(provenance)) for provenance in known]
+    return SEPARATOR.join(fields)
+
+
+def _index_of(value: IndexedValue) -> int:
+    return value.index
+
+
+def parse(stored: bytes) -> AnswerPart | None:
+    """The answer part of a stored handle record; None when it has none, or when the part is
+    not as :func:`build` writes it (the resolver then takes the strict path)."""
+    cut = stored.find(SEPARATOR)
+    if cut < 0:
+        return None
+    fields = stored[cut + 1 :].split(SEPARATOR)
+    if len(fields) <= _FIELDS:
+        return None
+    newest, low, gap, high, tail = fields[:_FIELDS]
+    if newest and not newest.isdigit():
+        return None
+    return AnswerPart(int(newest) if newest else None, low, gap, high, tail, fields[_FIELDS:])
+
+
+def resolve_marks(body: bytes, provenances: list[bytes]) -> bytes | None:
+    """``body`` with each mark replaced by its provenance; None when a mark is left over (the
+    part refers to a provenance it does not hold) or there are more provenances than marks."""
+    if len(provenances) > MAX_PROVENANCES:
+        return None
+    for mark, provenance in zip(_MARKS, provenances, strict=False):
+        body = body.replace(mark, provenance)
+    return None if MARK in body else body

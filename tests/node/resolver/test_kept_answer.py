@@ -1,0 +1,166 @@
+"""The Handle answer the index keeps in a live handle's record (index layout 5), joined with the
+prefix's derived values and the checkpoint, is byte for byte what the strict path renders; a
+record without that part, or with a part not as the index writes it, is rendered the old way."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from idfuse_node.indexer import answerpart, schema
+from idfuse_node.indexer.reader import IndexReader
+from idfuse_node.indexer.records import HandleRecord, IndexedValue, Provenance
+from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.jsonbytes import dumps
+from idfuse_node.resolver import ResolverServer, ResolverSettings, create_app, render
+from idfuse_node.resolver.fastrender import joined_answer
+from idfuse_node.resolver.render import AnswerFrame
+from idfuse_sdk.identifiers import handle_key, prefix_node
+from idfuse_sdk.types import PUBLIC_READ
+from tests.node.resolver.indexdata import populate
+from tests.node.resolver.test_fastrender import frames, live_records, strict
+
+HANDLE = "/api/handles/88.200/PN-0001"
+
+
+def kept(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
+    """What the resolver joins for ``stored``: None when it has no usable answer part."""
+    part = answerpart.parse(stored)
+    if part is None:
+        return None
+    stamp = frame.fallback_time if part.newest is None else part.newest
+    admin = dumps(render.admin_value(frame.prefix, frame.ttl, stamp))
+    site = b""
+    if frame.local_service is not None:
+        site = dumps(render.site_value(frame.prefix, frame.local_service, frame.ttl, stamp))
+    return joined_answer(part, text, admin, site, dumps(frame.checkpoint))
+
+
+@settings(max_examples=400)
+@given(live_records, frames(), st.text(max_size=12))
+def test_a_kept_answer_is_the_strict_answer(record, frame, text):
+    frame = frame._replace(types=(), indexes=())
+    stored = record.to_bytes()
+    assert kept(stored, text, frame) == strict(stored, text, frame)
+
+
+def _provenance(number: int) -> Provenance:
+    return Provenance(1, "0x" + "ab" * 20, number, "0x" + "cd" * 32, "0x" + "ef" * 32, 0)
+
+
+def _record(values: tuple[IndexedValue, ...], *, deleted: bool = False) -> HandleRecord:
+    first = _provenance(1)
+    return HandleRecord(
+        "88/X", "88", "X", "0x01", "0x02", "0x03", values, 0, "0x04", "single", deleted, first, first,
+        "IdentifierCreated", 5,
+    )  # fmt: skip
+
+
+def _value(index: int, number: int, permissions: int = PUBLIC_READ) -> IndexedValue:
+    return IndexedValue(index, "URL", "string", "0x61", 60, permissions, number, _provenance(number))
+
+
+def test_the_part_holds_each_provenance_once_and_the_derived_values_slots():
+    values = (_value(101, 7), _value(300, 7), _value(1, 1), _value(100, 1), _value(2, 9, permissions=0))
+    part = answerpart.parse(_record(values).to_bytes())
+    assert part is not None
+    assert part.newest == 9  # an unreadable value's time counts, as the strict path counts it
+    assert [len(field.split(b'"index":')) - 1 for field in (part.low, part.site_gap, part.high)] == [2, 1, 1]
+    assert len(part.provenances) == 2  # blocks 1 and 7; the unreadable value's is not needed
+    assert b'"block_number":9' not in b"".join(part.provenances)
+
+
+def test_deleted_handles_and_records_past_the_mark_limit_keep_no_answer():
+    assert answerpart.parse(_record((), deleted=True).to_bytes()) is None
+    many = tuple(_value(i, i) for i in range(answerpart.MAX_PROVENANCES + 1))
+    stored = _record(many).to_bytes()
+    assert answerpart.parse(stored) is None
+    assert HandleRecord.from_bytes(stored) == _record(many)
+    assert answerpart.parse(_record(many[:-1]).to_bytes()) is not None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda part: part.rsplit(b"\n", 1)[0],  # a provenance missing: a mark is left over
+        lambda part: b"x" + part,  # the newest time is not a number
+        lambda part: b"\n".join(part.split(b"\n")[:5]),  # no provenance at all
+        lambda part: part + (b"\n" + part.split(b"\n")[-1]) * 300,  # more provenances than marks
+    ],
+    ids=["missing provenance", "bad time", "too few fields", "too many provenances"],
+)
+def test_a_damaged_part_is_declined_and_the_record_rendered_the_old_way(damage):
+    store = MemoryIndexStore()
+    populate(store)
+    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+    stored = store.get(key)
+    assert stored is not None
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            expected = http.get(HANDLE)
+            document = answerpart.record_json(stored)
+            part = stored[len(document) + 1 :]
+            store.write({key: document + b"\n" + damage(part)}, ())
+            assert (
+                answerpart.parse(store.get(key) or b"") is None
+                or kept(store.get(key) or b"", "88.200/PN-0001", _frame()) is None
+            )
+            answer = http.get(HANDLE)
+            assert answer.status_code == 200
+            assert answer.content == expected.content
+            store.write({key: document}, ())  # an earlier layout's record: no part at all
+            assert http.get(HANDLE).content == expected.content
+    finally:
+        server.stop()
+
+
+def _frame() -> AnswerFrame:
+    store = MemoryIndexStore()
+    populate(store)
+    reader = IndexReader(store)
+    prefix = reader.prefix(prefix_node("88.200"))
+    assert prefix is not None
+    return AnswerFrame(prefix, None, 86400, 0, None)
+
+
+@pytest.mark.parametrize("entries", [0, 16])
+def test_the_resolver_serves_kept_answers_with_the_answer_cache_on_or_off(entries):
+    store = MemoryIndexStore()
+    populate(store)
+    settings = ResolverSettings(cache_entries=entries)
+    server = ResolverServer(create_app(IndexReader(store), settings=settings))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            answers = [http.get(HANDLE) for _ in range(3)]
+            filtered = http.get(HANDLE, params={"type": "URL", "index": "100"})
+    finally:
+        server.stop()
+    assert {answer.status_code for answer in answers} == {200}
+    assert answers[0].content == answers[1].content == answers[2].content
+    document = answers[0].json()
+    assert [value["index"] for value in document["values"]] == sorted(v["index"] for v in document["values"])
+    assert "HS_ADMIN" in {value["type"] for value in document["values"]}
+    # the filtered answer (rendered, not kept) selects from the same values
+    same = [value for value in document["values"] if value["type"] == "URL" or value["index"] == 100]
+    assert filtered.json()["values"] == same
+
+
+def test_the_index_writes_the_part_the_resolver_joins():
+    """A record written through the index's writer carries its part; the strict reader ignores it."""
+    store = MemoryIndexStore()
+    populate(store)
+    stored = store.get(schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001")))
+    assert stored is not None
+    record = HandleRecord.from_bytes(stored)
+    assert stored == record.to_bytes()
+    assert answerpart.parse(stored) is not None
+    assert dataclasses.replace(record, deleted=True).to_bytes() == answerpart.record_json(
+        dataclasses.replace(record, deleted=True).to_bytes()
+    )
