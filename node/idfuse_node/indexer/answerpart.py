@@ -78,6 +78,10 @@ def _value(value: IndexedValue, position: int) -> dict[str, Any]:
     }
 
 
+_PLACEHOLDERS: Final = tuple(b'"provenance":%d}' % k for k in range(MAX_PROVENANCES))
+_MARKED: Final = tuple(b'"provenance":' + mark + b"}" for mark in _MARKS)
+
+
 def _marked(values: list[dict[str, Any]], marks: int) -> bytes:
     """``values`` as comma-separated JSON, each provenance position replaced by its mark. A
     ``"provenance":k}`` can only be such a member: in a string, JSON escapes its quotes."""
@@ -85,8 +89,21 @@ def _marked(values: list[dict[str, Any]], marks: int) -> bytes:
         return b""
     text = dumps(values)[1:-1]
     for position in range(marks):
-        text = text.replace(b'"provenance":%d}' % position, b'"provenance":' + _MARKS[position] + b"}")
+        text = text.replace(_PLACEHOLDERS[position], _MARKED[position])
     return text
+
+
+def _position(known: list[Provenance], provenance: Provenance) -> int:
+    """``provenance``'s position in ``known``, appended when new (by identity first: the
+    applier hands one object to a record's values and its provenance)."""
+    for position, seen in enumerate(known):
+        if seen is provenance:
+            return position
+    for position, seen in enumerate(known):
+        if seen == provenance:
+            return position
+    known.append(provenance)
+    return len(known) - 1
 
 
 def build(record: HandleRecord) -> bytes | None:
@@ -96,32 +113,34 @@ def build(record: HandleRecord) -> bytes | None:
     if record.deleted:
         return None
     known: list[Provenance] = []
-
-    def position(provenance: Provenance) -> int:
-        for seen_at, seen in enumerate(known):
-            if seen is provenance or seen == provenance:
-                return seen_at
-        known.append(provenance)
-        return len(known) - 1
-
-    groups: tuple[list[dict[str, Any]], ...] = ([], [], [])
+    low: list[dict[str, Any]] = []
+    gap: list[dict[str, Any]] = []
+    high: list[dict[str, Any]] = []
+    newest: int | None = None
     try:
         for value in sorted(record.values, key=_index_of):
+            if newest is None or value.timestamp > newest:
+                newest = value.timestamp
             if value.permissions & PUBLIC_READ:
-                group = 0 if value.index <= HS_ADMIN_INDEX else 1 if value.index == HS_SITE_INDEX else 2
-                groups[group].append(_value(value, position(value.provenance)))
+                index = value.index
+                group = low if index <= HS_ADMIN_INDEX else gap if index == HS_SITE_INDEX else high
+                group.append(_value(value, _position(known, value.provenance)))
     except IndexCorruptError:
         return None
-    provenance, created = position(record.provenance), position(record.created)
-    if len(known) > MAX_PROVENANCES:
+    provenance, created = _position(known, record.provenance), _position(known, record.created)
+    marks = len(known)
+    if marks > MAX_PROVENANCES:
         return None
-    tail = b'"provenance":' + _MARKS[provenance] + b',"created":' + _MARKS[created]
-    newest = max((value.timestamp for value in record.values), default=None)
-    fields = [b"" if newest is None else str(newest).encode("ascii")]
-    fields += [_marked(group, len(known)) for group in groups]
-    fields.append(tail)
-    fields += [dumps(provenance_json(provenance)) for provenance in known]
-    return SEPARATOR.join(fields)
+    return SEPARATOR.join(
+        [
+            b"" if newest is None else str(newest).encode("ascii"),
+            _marked(low, marks),
+            _marked(gap, marks),
+            _marked(high, marks),
+            b'"provenance":' + _MARKS[provenance] + b',"created":' + _MARKS[created],
+            *[dumps(provenance_json(seen)) for seen in known],
+        ]
+    )
 
 
 def _index_of(value: IndexedValue) -> int:
