@@ -1,6 +1,6 @@
-"""Rendered Handle answers are reused only while the index is unchanged: a new block that
-changes a handle, deletes it, suspends its prefix or only moves the checkpoint is seen by the
-very next request, and a cached answer is byte-identical to a fresh one."""
+"""With the answer cache on (it is off by default), answers are reused only while the index is
+unchanged: a new block that changes a handle, deletes it, suspends its prefix or only moves the
+checkpoint is seen by the very next request, and a cached answer is byte-identical to a fresh one."""
 
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from idfuse_sdk.identifiers import handle_key, prefix_node
 from tests.node.resolver.indexdata import NOW, populate, prov, value
 
 HANDLE = "/api/handles/88.200/PN-0001"
+CACHED = 32768
 
 
 @pytest.fixture
 def moving() -> tuple[MemoryIndexStore, httpx.Client]:
     store = MemoryIndexStore()
     populate(store)
-    server = ResolverServer(create_app(IndexReader(store)))
+    server = ResolverServer(create_app(IndexReader(store), settings=ResolverSettings(cache_entries=CACHED)))
     server.start()
     with httpx.Client(base_url=server.url, timeout=10) as http:
         yield store, http
@@ -149,5 +150,21 @@ def test_answers_beyond_the_bound_are_still_served_right(entries):
                 assert http.get("/api/handles/88.200/EMPTY").content == other.content
                 assert http.get(HANDLE).content == first.content
         assert len(app.lookup._answers.by_text) == len(app.lookup._answers.by_raw) == entries
+    finally:
+        server.stop()
+
+
+def test_the_cache_is_off_by_default():
+    store = MemoryIndexStore()
+    populate(store)
+    app = create_app(IndexReader(store))
+    server = ResolverServer(app)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            assert http.get(HANDLE).content == http.get(HANDLE).content
+        assert ResolverSettings().cache_entries == 0
+        assert not app.lookup._answers.by_text
+        assert not app.lookup._answers.by_raw
     finally:
         server.stop()
