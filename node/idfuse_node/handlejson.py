@@ -54,13 +54,14 @@ def data_text(fmt: str, data: str) -> str:
     return raw.hex()
 
 
-def value_json(value: IndexedValue) -> dict[str, Any]:
-    """One stored value in Handle's shape, plus ``provenance``."""
+def value_json(value: IndexedValue, provenance: int | None = None) -> dict[str, Any]:
+    """One stored value in Handle's shape, plus ``provenance``: rendered, or, when given, the
+    position the index's answer part refers to it by (:mod:`idfuse_node.indexer.answerpart`)."""
     return {
         "index": value.index,
         "type": value.type,
         "data": {"format": value.format, "value": data_text(value.format, value.data)},
         "ttl": value.ttl,
         "timestamp": iso_time(value.timestamp),
-        "provenance": provenance_json(value.provenance),
+        "provenance": provenance_json(value.provenance) if provenance is None else provenance,
     }

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from idfuse_node.exceptions import IndexCorruptError
-from idfuse_node.handlejson import data_text, iso_time, provenance_json
+from idfuse_node.handlejson import provenance_json, value_json
 from idfuse_node.jsonbytes import dumps
 from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
 
@@ -64,18 +64,6 @@ def record_json(stored: bytes) -> bytes:
     """The JSON of a stored handle record, without its answer part."""
     cut = stored.find(SEPARATOR)
     return stored if cut < 0 else stored[:cut]
-
-
-def _value(value: IndexedValue, position: int) -> dict[str, Any]:
-    """A readable value as the answer shows it, its provenance (for now) a position."""
-    return {
-        "index": value.index,
-        "type": value.type,
-        "data": {"format": value.format, "value": data_text(value.format, value.data)},
-        "ttl": value.ttl,
-        "timestamp": iso_time(value.timestamp),
-        "provenance": position,
-    }
 
 
 _PLACEHOLDERS: Final = tuple(b'"provenance":%d}' % k for k in range(MAX_PROVENANCES))
@@ -124,7 +112,7 @@ def build(record: HandleRecord) -> bytes | None:
             if value.permissions & PUBLIC_READ:
                 index = value.index
                 group = low if index <= HS_ADMIN_INDEX else gap if index == HS_SITE_INDEX else high
-                group.append(_value(value, _position(known, value.provenance)))
+                group.append(value_json(value, _position(known, value.provenance)))
     except IndexCorruptError:
         return None
     provenance, created = _position(known, record.provenance), _position(known, record.created)
