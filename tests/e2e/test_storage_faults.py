@@ -23,7 +23,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
-from idfuse_node.indexer.schema import KEY_PREFIX
+from idfuse_node.indexer.schema import KEY_PREFIX, SCHEMA_VERSION
 from tests.e2e.processes import IdfuseProcess, run_idfuse
 
 # root without the capabilities that ignore file modes: ``chmod 000`` then denies it too
@@ -247,8 +247,8 @@ def test_an_index_in_an_earlier_layout_is_refused_and_kept(data_dir, command):
     line = refused(command, data_dir)
     assert line == (
         f"error: the index at {db} was written by an earlier version of idfuse (layout v1; this "
-        "version reads layout v4): delete it and start again, and the indexer rebuilds it from "
-        "the chain (the chain is kept apart and is not affected)"
+        f"version reads layout v{SCHEMA_VERSION}): delete it and start again, and the indexer "
+        "rebuilds it from the chain (the chain is kept apart and is not affected)"
     )
     assert contents(db) == before
     assert contents(data_dir / "chain") == chain
