@@ -87,6 +87,20 @@ class _Answers:
 
 
 @dataclass(frozen=True, slots=True)
+class _CheckpointView:
+    """A checkpoint as answers carry it: its JSON document and that document's bytes."""
+
+    checkpoint: Checkpoint | None
+    document: dict[str, Any] | None
+    raw: bytes
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint | None) -> _CheckpointView:
+        document = render.checkpoint_json(checkpoint)
+        return cls(checkpoint, document, dumps(document))
+
+
+@dataclass(frozen=True, slots=True)
 class Referral:
     """Where a prefix's handles live instead: other resolvers, and the chain and registry."""
 
@@ -132,9 +146,9 @@ class Lookup:
         self._lock = threading.Lock()
         self._at: Checkpoint | None = None
         self._at_raw: bytes | None = None
-        self._at_json: dict[str, Any] | None = None
-        self._at_bytes: tuple[Checkpoint | None, bytes] = (None, b"null")
-        """The checkpoint and its JSON, swapped together."""
+        self._view = _CheckpointView(None, None, b"null")
+        """The checkpoint with its JSON and bytes, swapped as one (a request that read another
+        checkpoint renders its own)."""
         self._prefixes: dict[str, PrefixState] = {}
         self._answers: _Answers = _Answers(None, settings.cache_entries)
         self._registries: frozenset[str] = frozenset()
@@ -162,8 +176,7 @@ class Lookup:
             with self._lock:
                 self._at = checkpoint
                 self._at_raw = raw
-                self._at_json = render.checkpoint_json(checkpoint)
-                self._at_bytes = (checkpoint, dumps(self._at_json))
+                self._view = _CheckpointView.of(checkpoint)
                 self._prefixes = {}
                 self._answers = _Answers(checkpoint, self.settings.cache_entries)
                 if chain is not None:
@@ -318,10 +331,11 @@ class Lookup:
         if derived is None:
             derived = self._derived(state, stamp)
         admin, site = derived
-        known, at = self._at_bytes
-        if known is not checkpoint:
-            at = dumps(render.checkpoint_json(checkpoint))
-        return joined_answer(part, text, admin, site, at)
+        return joined_answer(part, text, admin, site, self._view_of(checkpoint).raw)
+
+    def _view_of(self, checkpoint: Checkpoint | None) -> _CheckpointView:
+        view = self._view
+        return view if view.checkpoint is checkpoint else _CheckpointView.of(checkpoint)
 
     def _derived(self, state: PrefixState, stamp: int) -> tuple[bytes, bytes]:
         """``HS_ADMIN`` and ``HS_SITE`` (empty when the prefix has no local service) carrying
@@ -353,7 +367,7 @@ class Lookup:
             state.local_service,
             self.settings.derived_ttl,
             0 if checkpoint is None else checkpoint.timestamp,
-            self._at_json if checkpoint is self._at else render.checkpoint_json(checkpoint),
+            self._view_of(checkpoint).document,
             query.types,
             query.indexes,
         )
