@@ -5,23 +5,26 @@ record without that part, or with a part not as the index writes it, is rendered
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import httpx
 import pytest
+from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from idfuse_node.indexer import answerpart, schema
 from idfuse_node.indexer.reader import IndexReader
-from idfuse_node.indexer.records import HandleRecord, IndexedValue, Provenance
+from idfuse_node.indexer.records import HandleRecord, IndexedValue, PrefixRecord, Provenance
 from idfuse_node.indexer.store import MemoryIndexStore
+from idfuse_node.indexer.writer import BlockWriter
 from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import ResolverServer, ResolverSettings, create_app, render
 from idfuse_node.resolver.fastrender import joined_answer
 from idfuse_node.resolver.render import AnswerFrame
 from idfuse_sdk.identifiers import handle_key, prefix_node
 from idfuse_sdk.types import PUBLIC_READ
-from tests.node.resolver.indexdata import populate
+from tests.node.resolver.indexdata import NOW, populate
 from tests.node.resolver.test_fastrender import frames, live_records, strict
 
 HANDLE = "/api/handles/88.200/PN-0001"
@@ -164,3 +167,56 @@ def test_the_index_writes_the_part_the_resolver_joins():
     assert dataclasses.replace(record, deleted=True).to_bytes() == answerpart.record_json(
         dataclasses.replace(record, deleted=True).to_bytes()
     )
+
+
+def test_an_unfiltered_answer_is_joined_from_the_part_alone():
+    """With the record's JSON unreadable and its part intact, the unfiltered answer is still
+    served (from the part), and the filtered one, which reads the JSON, is a damaged index."""
+    store = MemoryIndexStore()
+    populate(store)
+    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+    stored = store.get(key)
+    assert stored is not None
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            expected = http.get(HANDLE)
+            document = answerpart.record_json(stored)
+            store.write({key: b"{}" + stored[len(document) :]}, ())
+            assert http.get(HANDLE).content == expected.content
+            assert http.get(HANDLE, params={"type": "URL"}).status_code == 503
+    finally:
+        server.stop()
+
+
+def test_the_next_block_changes_the_derived_values_of_kept_answers():
+    """HS_ADMIN is rendered once per checkpoint and value time: a new owner at the next block is
+    in the very next answer (the answer cache is off by default)."""
+    store = MemoryIndexStore()
+    populate(store)
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            before = http.get(HANDLE).json()
+            node = prefix_node("88.200")
+            writer = BlockWriter(store, 4, keccak(text="block4"), keccak(text="block3"), NOW + 4)
+            prefix = writer.get_record(schema.prefix_record_key(node), PrefixRecord)
+            assert prefix is not None
+            owner = "0x" + "12" * 20
+            writer.put_record(schema.prefix_record_key(node), dataclasses.replace(prefix, owner=owner))
+            writer.commit()
+            after = http.get(HANDLE).json()
+    finally:
+        server.stop()
+
+    def admin(document: dict[str, Any]) -> dict[str, Any]:
+        return next(value for value in document["values"] if value["type"] == "HS_ADMIN")
+
+    assert admin(before)["data"]["value"]["owner"] != owner
+    assert admin(after)["data"]["value"]["owner"] == owner
+    assert after["checkpoint"]["block_number"] == before["checkpoint"]["block_number"] + 1
+    assert [v for v in after["values"] if v["type"] != "HS_ADMIN"] == [
+        v for v in before["values"] if v["type"] != "HS_ADMIN"
+    ]
