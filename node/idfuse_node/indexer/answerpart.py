@@ -39,7 +39,7 @@ from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
 if TYPE_CHECKING:
     from idfuse_node.indexer.records import HandleRecord, IndexedValue, Provenance
 
-__all__ = ["MAX_PROVENANCES", "AnswerPart", "build", "parse", "record_json", "resolve_marks"]
+__all__ = ["MAX_PROVENANCES", "SEPARATOR", "AnswerPart", "build", "parse", "record_json", "resolve_marks"]
 
 SEPARATOR: Final = b"\n"
 MARK: Final = 0x01
