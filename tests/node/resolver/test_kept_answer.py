@@ -5,6 +5,7 @@ record without that part, or with a part not as the index writes it, is rendered
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -86,6 +87,24 @@ def test_deleted_handles_and_records_past_the_mark_limit_keep_no_answer():
     assert answerpart.parse(_record(many[:-1]).to_bytes()) is not None
 
 
+@pytest.fixture
+def served() -> Iterator[tuple[MemoryIndexStore, bytes, bytes, httpx.Client]]:
+    """The resolver over a populated index: the store, PN-0001's record key and stored bytes,
+    and a client."""
+    store = MemoryIndexStore()
+    populate(store)
+    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+    stored = store.get(key)
+    assert stored is not None
+    server = ResolverServer(create_app(IndexReader(store)))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            yield store, key, stored, http
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -96,31 +115,19 @@ def test_deleted_handles_and_records_past_the_mark_limit_keep_no_answer():
     ],
     ids=["missing provenance", "bad time", "too few fields", "too many provenances"],
 )
-def test_a_damaged_part_is_declined_and_the_record_rendered_the_old_way(damage):
-    store = MemoryIndexStore()
-    populate(store)
-    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
-    stored = store.get(key)
-    assert stored is not None
-    server = ResolverServer(create_app(IndexReader(store)))
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            expected = http.get(HANDLE)
-            document = answerpart.record_json(stored)
-            part = stored[len(document) + 1 :]
-            store.write({key: document + b"\n" + damage(part)}, ())
-            assert (
-                answerpart.parse(store.get(key) or b"") is None
-                or kept(store.get(key) or b"", "88.200/PN-0001", _frame()) is None
-            )
-            answer = http.get(HANDLE)
-            assert answer.status_code == 200
-            assert answer.content == expected.content
-            store.write({key: document}, ())  # an earlier layout's record: no part at all
-            assert http.get(HANDLE).content == expected.content
-    finally:
-        server.stop()
+def test_a_damaged_part_is_declined_and_the_record_rendered_the_old_way(served, damage):
+    store, key, stored, http = served
+    expected = http.get(HANDLE)
+    document = answerpart.record_json(stored)
+    part = stored[len(document) + 1 :]
+    store.write({key: document + b"\n" + damage(part)}, ())
+    damaged = store.get(key) or b""
+    assert answerpart.parse(damaged) is None or kept(damaged, "88.200/PN-0001", _frame()) is None
+    answer = http.get(HANDLE)
+    assert answer.status_code == 200
+    assert answer.content == expected.content
+    store.write({key: document}, ())  # an earlier layout's record: no part at all
+    assert http.get(HANDLE).content == expected.content
 
 
 def _frame() -> AnswerFrame:
@@ -169,25 +176,15 @@ def test_the_index_writes_the_part_the_resolver_joins():
     )
 
 
-def test_an_unfiltered_answer_is_joined_from_the_part_alone():
+def test_an_unfiltered_answer_is_joined_from_the_part_alone(served):
     """With the record's JSON unreadable and its part intact, the unfiltered answer is still
     served (from the part), and the filtered one, which reads the JSON, is a damaged index."""
-    store = MemoryIndexStore()
-    populate(store)
-    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
-    stored = store.get(key)
-    assert stored is not None
-    server = ResolverServer(create_app(IndexReader(store)))
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            expected = http.get(HANDLE)
-            document = answerpart.record_json(stored)
-            store.write({key: b"{}" + stored[len(document) :]}, ())
-            assert http.get(HANDLE).content == expected.content
-            assert http.get(HANDLE, params={"type": "URL"}).status_code == 503
-    finally:
-        server.stop()
+    store, key, stored, http = served
+    expected = http.get(HANDLE)
+    document = answerpart.record_json(stored)
+    store.write({key: b"{}" + stored[len(document) :]}, ())
+    assert http.get(HANDLE).content == expected.content
+    assert http.get(HANDLE, params={"type": "URL"}).status_code == 503
 
 
 def test_the_next_block_changes_the_derived_values_of_kept_answers():
