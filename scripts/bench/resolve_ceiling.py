@@ -2,8 +2,9 @@
 
 ``GET /api/handles/{prefix}/{suffix}``: percent-decode the path, compute the handle key
 (the prefix's node cached per name, as the resolver caches prefix facts), one LevelDB ``get``
-of the handle record, and return the stored JSON bytes as they are. No validation, no
-availability or deletion checks, no rendering: what is left is uvicorn, the key and the read.
+of the handle's answer part (``v6:answer:``, what the resolver reads for an unfiltered answer),
+and return the stored bytes as they are. No validation, no availability or deletion checks, no
+joining: what is left is uvicorn, the key and the read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def make_app(path: str) -> Any:
     """The raw ASGI app over the LevelDB index at ``path`` (opened read-only in spirit)."""
     db = plyvel.DB(path, bloom_filter_bits=BLOOM_FILTER_BITS, max_open_files=max_open_files())  # as the store
     get = db.get
-    return record_app(lambda key: get(schema.handle_record_key(key)), db.close)
+    return record_app(lambda key: get(schema.answer_key(key)), db.close)
 
 
 def record_app(read: Callable[[bytes], bytes | None], close: Callable[[], None]) -> Any:

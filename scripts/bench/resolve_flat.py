@@ -1,16 +1,16 @@
-"""A flat hash table of the index's handle records, for ``scripts/bench/flatstore``: what a
-resolution's read costs when it is one slot and one record instead of a LevelDB get.
+"""A flat hash table of the index's answer parts (``v6:answer:``), for ``scripts/bench/flatstore``:
+what a resolution's read costs when it is one slot and one value instead of a LevelDB get.
 
 A measurement, not a store: built once from a finished index (never updated), no crash safety.
 
-``DIR/data``: every handle record's stored bytes, one after the other. ``DIR/table``: one byte,
-the table's size as a power of two (at least 3 slots a record), then slots of 20 bytes (tag,
+``DIR/data``: every answer part's stored bytes, one after the other. ``DIR/table``: one byte,
+the table's size as a power of two (at least 3 slots a part), then slots of 20 bytes (tag,
 offset, length; little-endian): open addressing with linear probing, the slot chosen by the
 handle key's first 8 bytes, the tag its next 8 (low bit set, so 0 marks an empty slot). The
 handle key is already a keccak hash: its bytes are uniform.
 
 ``GET /api/handles/{prefix}/{suffix}`` is answered by the ceiling's app
-(``resolve_ceiling.record_app``), the stored record's bytes as they are: only the read differs.
+(``resolve_ceiling.record_app``), the stored part's bytes as they are: only the read differs.
 """
 
 from __future__ import annotations
@@ -34,18 +34,18 @@ def _slot_and_tag(key: bytes, mask: int) -> tuple[int, int]:
 
 
 def build(index: Path, out: Path) -> int:
-    """Write the table of every handle record in the LevelDB ``index`` to ``out``; the count."""
+    """Write the table of every answer part in the LevelDB ``index`` to ``out``; the count."""
     db = plyvel.DB(str(index), bloom_filter_bits=BLOOM_FILTER_BITS, max_open_files=max_open_files())
     try:
-        skip = len(schema.HANDLE_PREFIX)
-        count = sum(1 for _ in db.iterator(prefix=schema.HANDLE_PREFIX, include_value=False))
+        skip = len(schema.ANSWER_PREFIX)
+        count = sum(1 for _ in db.iterator(prefix=schema.ANSWER_PREFIX, include_value=False))
         bits = max(10, (3 * count).bit_length())
         mask = (1 << bits) - 1
         table = bytearray(SLOT.size << bits)
         out.mkdir(parents=True, exist_ok=True)
         offset = 0
         with (out / "data.part").open("wb") as data:
-            for key, value in db.iterator(prefix=schema.HANDLE_PREFIX):
+            for key, value in db.iterator(prefix=schema.ANSWER_PREFIX):
                 slot, tag = _slot_and_tag(key[skip:], mask)
                 while SLOT.unpack_from(table, slot * SLOT.size)[0]:
                     slot = (slot + 1) & mask
@@ -67,7 +67,7 @@ def make_app(directory: str) -> Any:
     files = [(Path(directory) / name).open("rb") for name in ("table", "data")]
     table, data = (mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) for file in files)
     for mapped in (table, data):
-        mapped.madvise(mmap.MADV_RANDOM)  # no read-ahead: every read is one slot or one record
+        mapped.madvise(mmap.MADV_RANDOM)  # no read-ahead: every read is one slot or one part
     mask = (1 << table[0]) - 1
 
     def get(key: bytes) -> bytes | None:

@@ -1,4 +1,4 @@
-"""A live handle's Handle answer, kept rendered in its stored record (index layout 5).
+"""A live handle's Handle answer, kept rendered in the index (layouts 5 and 6).
 
 An unfiltered ``GET /api/handles/{handle}`` answers with the handle's publicly readable values
 (sorted by index), the derived ``HS_ADMIN`` and ``HS_SITE`` values, the handle's provenance and
@@ -7,9 +7,12 @@ checkpoint depends on the record alone, so the index keeps it rendered: the reso
 answers by joining bytes, with no JSON read or written, at the same cost whatever the
 index's size (docs/index.md, "Stored forms"; docs/benchmarks.md, "Scale").
 
-A handle record is stored as its JSON (:meth:`HandleRecord._stored`), then, when the handle is
-live, a newline and the *answer part*: fields separated by newlines (compact JSON never holds a
-raw newline, nor any byte below 0x20):
+The *answer part* is stored under its own key (:func:`~idfuse_node.indexer.schema.answer_key`,
+layout 6; layout 5 kept it after the record's JSON), apart from the record, so that what an
+unfiltered resolution reads is a third of the index's bytes. It is written with the record
+(:meth:`~idfuse_node.indexer.writer.BlockWriter.put_handle`), and there is none while the
+handle is deleted. Its fields are separated by newlines (compact JSON never holds a raw
+newline, nor any byte below 0x20):
 
 0. the time of the handle's newest value, readable or not (decimal; empty: it has none), which
    the derived values carry;
@@ -39,7 +42,7 @@ from idfuse_sdk.types import HS_ADMIN_INDEX, HS_SITE_INDEX, PUBLIC_READ
 if TYPE_CHECKING:
     from idfuse_node.indexer.records import HandleRecord, IndexedValue, Provenance
 
-__all__ = ["MAX_PROVENANCES", "SEPARATOR", "AnswerPart", "build", "parse", "record_json", "resolve_marks"]
+__all__ = ["MAX_PROVENANCES", "SEPARATOR", "AnswerPart", "build", "parse", "resolve_marks"]
 
 SEPARATOR: Final = b"\n"
 MARK: Final = 0x01
@@ -58,12 +61,6 @@ class AnswerPart(NamedTuple):
     high: bytes
     tail: bytes
     provenances: list[bytes]
-
-
-def record_json(stored: bytes) -> bytes:
-    """The JSON of a stored handle record, without its answer part."""
-    cut = stored.find(SEPARATOR)
-    return stored if cut < 0 else stored[:cut]
 
 
 _PLACEHOLDERS: Final = tuple(b'"provenance":%d}' % k for k in range(MAX_PROVENANCES))
@@ -136,12 +133,9 @@ def _index_of(value: IndexedValue) -> int:
 
 
 def parse(stored: bytes) -> AnswerPart | None:
-    """The answer part of a stored handle record; None when it has none, or when the part is
-    not as :func:`build` writes it (the resolver then takes the strict path)."""
-    cut = stored.find(SEPARATOR)
-    if cut < 0:
-        return None
-    fields = stored[cut + 1 :].split(SEPARATOR)
+    """The fields of a stored answer part; None when they are not as :func:`build` writes
+    them (the resolver then takes the strict path)."""
+    fields = stored.split(SEPARATOR)
     if len(fields) <= _FIELDS:
         return None
     newest, low, gap, high, tail = fields[:_FIELDS]

@@ -6,7 +6,7 @@ counters and history entries through a :class:`~idfuse_node.indexer.writer.Block
 written out in docs/index.md ("Rules"); in short:
 
 - prefixes keep their own status and expiry and the effective ones their ancestors impose; a
-  status or expiry change recomputes the whole subtree (over ``v5:child:``);
+  status or expiry change recomputes the whole subtree (over ``v6:child:``);
 - a handle written individually (``createIdentifier``) replaces any batch record of it; a
   batch record for a handle that already has a record (live or deleted) is a duplicate;
 - an update keeps the timestamp and provenance of every value it leaves byte-identical;
@@ -261,7 +261,7 @@ class BlockApplier:
 
     def _recompute_subtree(self, record: PrefixRecord) -> None:
         """Recompute the effective status and expiry of ``record``'s descendants (over
-        ``v5:child:``), descending only where something changed."""
+        ``v6:child:``), descending only where something changed."""
         writer = self.writer
         stack = [record]
         while stack:
@@ -439,7 +439,7 @@ class BlockApplier:
             event=event.event,
             timestamp=writer.timestamp,
         )
-        writer.put_record(key, record)
+        writer.put_handle(event.handle_key, record)
         if existing is None or existing.deleted:
             self._went_live(event.prefix_node, event.suffix, event.handle_key)
 
@@ -469,7 +469,7 @@ class BlockApplier:
             timestamp=self.writer.timestamp,
         )
         self._supersede(event.handle_key, existing)
-        self.writer.put_record(key, record)
+        self.writer.put_handle(event.handle_key, record)
 
     def _identifier_deleted(self, event: ev.IdentifierDeleted) -> None:
         writer = self.writer
@@ -480,8 +480,8 @@ class BlockApplier:
                 f"IdentifierDeleted for handle {_hex(event.handle_key)}, which is not live"
             )
         self._supersede(event.handle_key, existing)
-        writer.put_record(
-            key,
+        writer.put_handle(
+            event.handle_key,
             replace(
                 existing,
                 values=(),
@@ -524,8 +524,8 @@ class BlockApplier:
                 continue
             provenance = self._provenance(event.position, batch_id=event.batch_id, record_index=index)
             suffix = entry.suffix
-            writer.put_record(
-                key,
+            writer.put_handle(
+                entry.handle_key,
                 HandleRecord(
                     handle=f"{name}/{suffix}",
                     prefix=name,

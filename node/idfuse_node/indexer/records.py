@@ -30,7 +30,6 @@ from typing import Any, ClassVar, Final, Self
 import orjson
 
 from idfuse_node.exceptions import IndexCorruptError
-from idfuse_node.indexer import answerpart
 from idfuse_node.jsonbytes import dumps
 
 __all__ = [
@@ -521,18 +520,6 @@ class HandleRecord(Record):
             _event(obj["event"]),
             _int(obj["timestamp"]),
         )
-
-    def to_bytes(self) -> bytes:
-        """The record as stored: its JSON, then, when it is live, a newline and its Handle
-        answer kept rendered (:mod:`~idfuse_node.indexer.answerpart`)."""
-        stored = dumps(self._stored())
-        part = answerpart.build(self)
-        return stored if part is None else stored + answerpart.SEPARATOR + part
-
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> Self:
-        """The record :meth:`to_bytes` wrote (its answer part is not read)."""
-        return super(HandleRecord, cls).from_bytes(answerpart.record_json(raw) if type(raw) is bytes else raw)
 
 
 @dataclass(frozen=True, slots=True)

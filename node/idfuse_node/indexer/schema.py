@@ -11,10 +11,11 @@ provenance in full in every record; layout 2 packs it (docs/index.md, "Stored fo
 layout 3 keeps a handle's last change in its record alone, and stores a history entry for it
 only once a later change supersedes it (half the bytes of a handle created once); layout 4
 stores a batch's Merkle nodes :data:`BNODE_CHUNK` to a value instead of one each; layout 5
-keeps a live handle's Handle answer rendered after its record's JSON
-(:mod:`~idfuse_node.indexer.answerpart`).
+kept a live handle's Handle answer rendered after its record's JSON; layout 6 keeps that
+answer under its own key (``v6:answer:``, :mod:`~idfuse_node.indexer.answerpart`), so the
+keys an unfiltered resolution reads are packed together, apart from the records' JSON.
 
-A history entry that is not a batch record has ``record_index`` 0 in its ``v5:hhist:`` key.
+A history entry that is not a batch record has ``record_index`` 0 in its ``v6:hhist:`` key.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from idfuse_sdk.exceptions import ValidationError
 if TYPE_CHECKING:
     from idfuse_node.indexer.store import IndexStore
 
-SCHEMA_VERSION: Final = 5
-KEY_PREFIX: Final = b"v5:"
+SCHEMA_VERSION: Final = 6
+KEY_PREFIX: Final = b"v6:"
 """The start of every key of this layout."""
-EARLIER_KEY_PREFIXES: Final = (b"v1:", b"v2:", b"v3:", b"v4:")
+EARLIER_KEY_PREFIXES: Final = (b"v1:", b"v2:", b"v3:", b"v4:", b"v5:")
 """Key starts of earlier layouts, which this version does not read."""
 
 CHECKPOINT_KEY: Final = KEY_PREFIX + b"meta:checkpoint"
@@ -39,6 +40,7 @@ COUNTS_KEY: Final = KEY_PREFIX + b"meta:counts"
 BLOCK_PREFIX: Final = KEY_PREFIX + b"block:"
 UNDO_PREFIX: Final = KEY_PREFIX + b"undo:"
 HANDLE_PREFIX: Final = KEY_PREFIX + b"handle:"
+ANSWER_PREFIX: Final = KEY_PREFIX + b"answer:"
 SUFFIX_PREFIX: Final = KEY_PREFIX + b"suffix:"
 HCOUNT_PREFIX: Final = KEY_PREFIX + b"hcount:"
 PREFIX_PREFIX: Final = KEY_PREFIX + b"prefix:"
@@ -50,7 +52,7 @@ PTEMPLATE_PREFIX: Final = KEY_PREFIX + b"ptemplate:"
 BATCH_PREFIX: Final = KEY_PREFIX + b"batch:"
 BNODE_PREFIX: Final = KEY_PREFIX + b"bnode:"
 BNODE_CHUNK: Final = 256
-"""Merkle nodes a ``v5:bnode:`` value holds: consecutive nodes of one level, 32 bytes each."""
+"""Merkle nodes a ``v6:bnode:`` value holds: consecutive nodes of one level, 32 bytes each."""
 HHIST_PREFIX: Final = KEY_PREFIX + b"hhist:"
 PHIST_PREFIX: Final = KEY_PREFIX + b"phist:"
 
@@ -98,17 +100,17 @@ def check_layout(store: IndexStore) -> None:
 
 
 def checkpoint_key() -> bytes:
-    """``v5:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
+    """``v6:meta:checkpoint`` → :class:`~idfuse_node.indexer.records.Checkpoint`."""
     return CHECKPOINT_KEY
 
 
 def chain_key() -> bytes:
-    """``v5:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
+    """``v6:meta:chain`` → :class:`~idfuse_node.indexer.records.ChainBinding`."""
     return CHAIN_KEY
 
 
 def counts_key() -> bytes:
-    """``v5:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
+    """``v6:meta:counts`` → :class:`~idfuse_node.indexer.records.Counts`."""
     return COUNTS_KEY
 
 
@@ -116,7 +118,7 @@ def counts_key() -> bytes:
 
 
 def block_key(number: int) -> bytes:
-    """``v5:block:`` number(8) → the indexed block's 32-byte hash."""
+    """``v6:block:`` number(8) → the indexed block's 32-byte hash."""
     return BLOCK_PREFIX + _uint(number, 8, "block number")
 
 
@@ -126,7 +128,7 @@ def parse_block_key(key: bytes) -> int:
 
 
 def undo_key(number: int) -> bytes:
-    """``v5:undo:`` number(8) → the block's undo log."""
+    """``v6:undo:`` number(8) → the block's undo log."""
     return UNDO_PREFIX + _uint(number, 8, "block number")
 
 
@@ -139,8 +141,15 @@ def parse_undo_key(key: bytes) -> int:
 
 
 def handle_record_key(handle_key: bytes) -> bytes:
-    """``v5:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
+    """``v6:handle:`` handle_key → :class:`~idfuse_node.indexer.records.HandleRecord`."""
     return HANDLE_PREFIX + _id(handle_key, 32, "handle key")
+
+
+def answer_key(handle_key: bytes) -> bytes:
+    """``v6:answer:`` handle_key → the live handle's answer part
+    (:mod:`~idfuse_node.indexer.answerpart`); absent when the handle is deleted, or its answer
+    is rendered per request."""
+    return ANSWER_PREFIX + _id(handle_key, 32, "handle key")
 
 
 def suffix_prefix(prefix_node: bytes) -> bytes:
@@ -149,7 +158,7 @@ def suffix_prefix(prefix_node: bytes) -> bytes:
 
 
 def suffix_key(prefix_node: bytes, suffix: str) -> bytes:
-    """``v5:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
+    """``v6:suffix:`` prefix_node ‖ suffix UTF-8 → the handle key."""
     return suffix_prefix(prefix_node) + suffix.encode("utf-8")
 
 
@@ -162,7 +171,7 @@ def parse_suffix_key(key: bytes) -> tuple[bytes, str]:
 
 
 def hcount_key(prefix_node: bytes) -> bytes:
-    """``v5:hcount:`` prefix_node → the prefix's live handles, uint64."""
+    """``v6:hcount:`` prefix_node → the prefix's live handles, uint64."""
     return HCOUNT_PREFIX + _id(prefix_node, 32, "prefix node")
 
 
@@ -170,12 +179,12 @@ def hcount_key(prefix_node: bytes) -> bytes:
 
 
 def prefix_record_key(node: bytes) -> bytes:
-    """``v5:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
+    """``v6:prefix:`` node → :class:`~idfuse_node.indexer.records.PrefixRecord`."""
     return PREFIX_PREFIX + _id(node, 32, "node")
 
 
 def pname_key(name: str) -> bytes:
-    """``v5:pname:`` lower(name) UTF-8 → the prefix's node."""
+    """``v6:pname:`` lower(name) UTF-8 → the prefix's node."""
     return PNAME_PREFIX + name.lower().encode("utf-8")
 
 
@@ -190,7 +199,7 @@ def child_prefix(parent: bytes) -> bytes:
 
 
 def child_key(parent: bytes, node: bytes) -> bytes:
-    """``v5:child:`` parent ‖ node → empty."""
+    """``v6:child:`` parent ‖ node → empty."""
     return child_prefix(parent) + _id(node, 32, "node")
 
 
@@ -206,7 +215,7 @@ def owner_prefix(address: bytes) -> bytes:
 
 
 def owner_key(address: bytes, node: bytes) -> bytes:
-    """``v5:owner:`` address ‖ node → empty."""
+    """``v6:owner:`` address ‖ node → empty."""
     return owner_prefix(address) + _id(node, 32, "node")
 
 
@@ -220,7 +229,7 @@ def parse_owner_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def template_record_key(template_id: bytes) -> bytes:
-    """``v5:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
+    """``v6:template:`` template_id → :class:`~idfuse_node.indexer.records.TemplateRecord`."""
     return TEMPLATE_PREFIX + _id(template_id, 32, "template id")
 
 
@@ -230,7 +239,7 @@ def ptemplate_prefix(prefix_node: bytes) -> bytes:
 
 
 def ptemplate_key(prefix_node: bytes, template_id: bytes) -> bytes:
-    """``v5:ptemplate:`` prefix_node ‖ template_id → empty."""
+    """``v6:ptemplate:`` prefix_node ‖ template_id → empty."""
     return ptemplate_prefix(prefix_node) + _id(template_id, 32, "template id")
 
 
@@ -244,7 +253,7 @@ def parse_ptemplate_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def batch_record_key(batch_id: int) -> bytes:
-    """``v5:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
+    """``v6:batch:`` batch_id(32) → :class:`~idfuse_node.indexer.records.BatchRecordInfo`."""
     return BATCH_PREFIX + _uint(batch_id, 32, "batch id")
 
 
@@ -260,7 +269,7 @@ def bnode_prefix(batch_id: int, level: int | None = None) -> bytes:
 
 
 def bnode_key(batch_id: int, level: int, chunk: int) -> bytes:
-    """``v5:bnode:`` batch_id(32) ‖ level(1) ‖ chunk(4) → the level's nodes from position
+    """``v6:bnode:`` batch_id(32) ‖ level(1) ‖ chunk(4) → the level's nodes from position
     ``chunk * BNODE_CHUNK``, up to :data:`BNODE_CHUNK` of them, 32 bytes each, concatenated."""
     return bnode_prefix(batch_id, level) + _uint(chunk, 4, "merkle chunk")
 
@@ -274,7 +283,7 @@ def hhist_prefix(handle_key: bytes) -> bytes:
 
 
 def hhist_key(handle_key: bytes, block: int, log_index: int, record_index: int = 0) -> bytes:
-    """``v5:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
+    """``v6:hhist:`` handle_key ‖ block(8) ‖ log_index(4) ‖ record_index(4) → a history entry."""
     return hhist_prefix(handle_key) + hhist_position(block, log_index, record_index)
 
 
@@ -304,7 +313,7 @@ def phist_prefix(node: bytes) -> bytes:
 
 
 def phist_key(node: bytes, block: int, log_index: int) -> bytes:
-    """``v5:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
+    """``v6:phist:`` node ‖ block(8) ‖ log_index(4) → a history entry."""
     return phist_prefix(node) + phist_position(block, log_index)
 
 

@@ -2,8 +2,8 @@
 
 A :class:`BlockWriter` collects puts and deletes over an :class:`IndexStore` (its reads see
 its own pending changes first). The first time it touches a key it remembers the key's value
-in the store; :meth:`BlockWriter.commit` writes the effects, ``v5:block:number``, the
-checkpoint and the undo log (``v5:undo:number``: a JSON list of ``[key_hex, previous_hex or
+in the store; :meth:`BlockWriter.commit` writes the effects, ``v6:block:number``, the
+checkpoint and the undo log (``v6:undo:number``: a JSON list of ``[key_hex, previous_hex or
 null]``, plain hex without ``0x``) in one :meth:`IndexStore.write`. The block entry and the
 checkpoint are touched through the writer like any other key, so a block's undo log restores
 them too: :func:`rollback_to` applies undo logs newest first, which leaves the store exactly
@@ -11,9 +11,10 @@ as it was after the last committed block at or below the target (its checkpoint 
 :func:`prune_undo` drops undo logs of blocks that can no longer be rolled back.
 
 Counters are ordinary keys changed through the writer (so they roll back with their block):
-:meth:`BlockWriter.add_to_counter` for uint64 counters (``v5:hcount:``) and
+:meth:`BlockWriter.add_to_counter` for uint64 counters (``v6:hcount:``) and
 :meth:`BlockWriter.add_to_counts` for :class:`~idfuse_node.indexer.records.Counts`.
-:func:`write_batch_tree` stores a batch's Merkle levels (``v5:bnode:``).
+:func:`write_batch_tree` stores a batch's Merkle levels (``v6:bnode:``).
+:meth:`BlockWriter.put_handle` stores a handle's record and its answer part, two keys.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from idfuse_node.exceptions import (
     IndexConsistencyError,
     IndexCorruptError,
 )
-from idfuse_node.indexer import schema
-from idfuse_node.indexer.records import Checkpoint, Counts, Record
+from idfuse_node.indexer import answerpart, schema
+from idfuse_node.indexer.records import Checkpoint, Counts, HandleRecord, Record
 from idfuse_node.indexer.store import IndexStore
 from idfuse_sdk.merkle import MerkleTree
 
@@ -158,6 +159,17 @@ class BlockWriter:
         """Store ``record`` at ``key``."""
         self.put(key, record.to_bytes())
 
+    def put_handle(self, handle_key: bytes, record: HandleRecord) -> None:
+        """Store the handle record ``record`` at ``handle_key`` (``v6:handle:``) and its
+        answer part (``v6:answer:``), or remove the part when it has none (it is deleted, or
+        is rendered per request): the one way a handle record is written."""
+        self.put_record(schema.handle_record_key(handle_key), record)
+        part = answerpart.build(record)
+        if part is None:
+            self.delete(schema.answer_key(handle_key))
+        else:
+            self.put(schema.answer_key(handle_key), part)
+
     def add_to_counter(self, key: bytes, delta: int) -> int:
         """Add ``delta`` to the uint64 counter at ``key`` (absent is 0); returns the new value.
 
@@ -172,7 +184,7 @@ class BlockWriter:
         return value
 
     def add_to_counts(self, *, prefixes: int = 0, identifiers: int = 0, batches: int = 0) -> Counts:
-        """Add to the index's :class:`Counts` (``v5:meta:counts``); returns the new counts.
+        """Add to the index's :class:`Counts` (``v6:meta:counts``); returns the new counts.
 
         :raises IndexConsistencyError: A count would become negative.
         """
@@ -188,7 +200,7 @@ class BlockWriter:
     # Commit
 
     def commit(self) -> Checkpoint:
-        """Write the effects, ``v5:block:number``, the checkpoint and the undo log in one write.
+        """Write the effects, ``v6:block:number``, the checkpoint and the undo log in one write.
 
         :return: The new checkpoint.
         :raises IndexConsistencyError: The index's checkpoint is not below this block, or the
@@ -225,7 +237,7 @@ class FinalBlocksWriter(BlockWriter):
 
     Backfilling final blocks one durable write each would spend its time in fsync. This
     writer starts at one block; :meth:`advance` moves it to the next (checking the parent
-    hash, recording ``v5:block:`` and the checkpoint as pending changes), and :meth:`commit`
+    hash, recording ``v6:block:`` and the checkpoint as pending changes), and :meth:`commit`
     writes every block's effects with the checkpoint of the last one in one
     :meth:`IndexStore.write`: each block's effects still land atomically with a checkpoint at
     or after it. No undo log is written, so these blocks can never be rolled back: use it
@@ -293,7 +305,7 @@ class FinalBlocksWriter(BlockWriter):
         return len(self._pending)
 
     def commit(self) -> Checkpoint:
-        """Write every block's effects, their ``v5:block:`` hashes and the last block's
+        """Write every block's effects, their ``v6:block:`` hashes and the last block's
         checkpoint in one write (no undo logs).
 
         :return: The new checkpoint.
@@ -366,7 +378,7 @@ def prune_undo(store: IndexStore, below: int) -> int:
 
 
 def write_batch_tree(writer: BlockWriter, batch_id: int, leaves: Iterable[bytes]) -> bytes:
-    """Store every level of a batch's Merkle tree (``v5:bnode:``) through ``writer``.
+    """Store every level of a batch's Merkle tree (``v6:bnode:``) through ``writer``.
 
     Level 0 holds the leaves in record order; each level up is
     :class:`idfuse_sdk.merkle.MerkleTree`'s (a carried-up node is stored on its new level

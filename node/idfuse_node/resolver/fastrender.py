@@ -22,7 +22,7 @@ from typing import Any, Final
 import orjson
 
 from idfuse_node.exceptions import IndexCorruptError
-from idfuse_node.indexer.answerpart import AnswerPart, record_json, resolve_marks
+from idfuse_node.indexer.answerpart import AnswerPart, resolve_marks
 from idfuse_node.indexer.records import HANDLE_EVENTS
 from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import render
@@ -106,7 +106,7 @@ def stored_answer(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
     :return: The body; None when the record is deleted or not exactly what the index writes.
     """
     try:
-        record = orjson.loads(record_json(stored))
+        record = orjson.loads(stored)
         if type(record) is not dict:
             return None
         for name in _STRINGS:
@@ -157,7 +157,7 @@ def stored_answer(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
 
 def joined_answer(part: AnswerPart, text: str, admin: bytes, site: bytes, checkpoint: bytes) -> bytes | None:
     """The JSON body of the unfiltered ``GET /api/handles/{text}``, joined from the answer part
-    the index keeps in a live handle's record (:mod:`~idfuse_node.indexer.answerpart`): the
+    the index keeps for a live handle (:mod:`~idfuse_node.indexer.answerpart`): the
     same bytes as :func:`stored_answer` renders.
 
     :param admin: ``HS_ADMIN`` as JSON (:func:`render.admin_value`), carrying the part's newest

@@ -7,11 +7,12 @@ says why. A prefix whose service record names other resolvers (not this one) or 
 or registry is *referred* (docs/resolver.md, "Referrals"). Prefix facts are cached per indexed
 block: they change only when the checkpoint does; so are their derived ``HS_ADMIN`` and
 ``HS_SITE`` values, rendered. A live handle's unfiltered answer is joined from the answer part
-the index keeps in its record (:mod:`~idfuse_node.indexer.answerpart`), those derived values
-and the checkpoint. An optional answer cache (``ResolverSettings.cache_entries``, off by
-default) keeps such answers per indexed block, keyed by the handle as asked and checked
-against the stored record's exact bytes (read on every request): a hit skips parsing the
-handle and finding its record, never the read.
+the index keeps for it (``v6:answer:``, :mod:`~idfuse_node.indexer.answerpart`), those derived
+values and the checkpoint; the handle's record (``v6:handle:``) is read only when there is no
+part (deleted, absent, or rendered per request) or the query is filtered. An optional answer
+cache (``ResolverSettings.cache_entries``, off by default) keeps answers per indexed block,
+keyed by the handle as asked and checked against the exact bytes they were made from (read on
+every request): a hit skips parsing the handle and finding its key, never the read.
 """
 
 from __future__ import annotations
@@ -50,10 +51,10 @@ def normalise_url(url: str) -> str:
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
 
 
-def _record_key(prefix: PrefixRecord, suffix: str) -> bytes:
-    """The index key of the handle ``suffix`` under ``prefix``; the suffix as
+def _handle_key(prefix: PrefixRecord, suffix: str) -> bytes:
+    """The handle key of ``suffix`` under ``prefix``; the suffix as
     :func:`~idfuse_node.resolver.inbound.parse_handle_text` returns it (checked already)."""
-    return schema.HANDLE_PREFIX + checked_handle_key(bytes.fromhex(prefix.node[2:]), suffix.encode("utf-8"))
+    return checked_handle_key(bytes.fromhex(prefix.node[2:]), suffix.encode("utf-8"))
 
 
 class _Answers:
@@ -250,7 +251,7 @@ class Lookup:
         return self._live(text, None if raw is None else HandleRecord.from_bytes(raw), checkpoint)
 
     def _handle_bytes(self, prefix: PrefixRecord, suffix: str) -> bytes | None:
-        return self.reader.store.get(_record_key(prefix, suffix))
+        return self.reader.store.get(schema.HANDLE_PREFIX + _handle_key(prefix, suffix))
 
     def _live(self, text: str, record: HandleRecord | None, checkpoint: Checkpoint | None) -> HandleRecord:
         if record is None or record.deleted:
@@ -282,22 +283,31 @@ class Lookup:
             error.extra.setdefault("handle", text)
             raise
         assert state.record is not None
-        key = _record_key(state.record, suffix)
-        stored = self.reader.store.get(key)
+        handle_key = _handle_key(state.record, suffix)
         unfiltered = not query.types and not query.indexes
         answers = self._answers
-        cacheable = stored is not None and answers.limit > 0 and answers.at is checkpoint and unfiltered
-        if cacheable:
+        cacheable = answers.limit > 0 and answers.at is checkpoint and unfiltered
+        if unfiltered:
+            key = schema.ANSWER_PREFIX + handle_key
+            part = self.reader.store.get(key)
+            if part is not None:
+                if cacheable:
+                    cached = answers.by_text.get(text)
+                    if cached is not None and cached[1] == part:
+                        return cached[2]
+                body = self._kept_answer(text, part, state, checkpoint)
+                if body is not None:
+                    if cacheable:
+                        answers.remember(text, raw, (key, part, body))
+                    return body
+        key = schema.HANDLE_PREFIX + handle_key
+        stored = self.reader.store.get(key)
+        if cacheable and stored is not None:
             cached = answers.by_text.get(text)
             if cached is not None and cached[1] == stored:
                 return cached[2]
-        body = None
-        if stored is not None and unfiltered:
-            body = self._kept_answer(text, stored, state, checkpoint)
-        if body is None:
-            body = self._answer_body(text, stored, state, checkpoint, query)
-        if cacheable:
-            assert stored is not None
+        body = self._answer_body(text, stored, state, checkpoint, query)
+        if cacheable and stored is not None:
             answers.remember(text, raw, (key, stored, body))
         return body
 
@@ -318,9 +328,9 @@ class Lookup:
     def _kept_answer(
         self, text: str, stored: bytes, state: PrefixState, checkpoint: Checkpoint | None
     ) -> bytes | None:
-        """The unfiltered answer joined from the answer part the index keeps in the record
-        (:mod:`~idfuse_node.indexer.answerpart`), the prefix's derived values and the
-        checkpoint; None when the record has no such part (deleted, or written otherwise)."""
+        """The unfiltered answer joined from the answer part ``stored`` the index keeps for
+        the handle (:mod:`~idfuse_node.indexer.answerpart`), the prefix's derived values and
+        the checkpoint; None when the part is not as the index writes it."""
         part = answerpart.parse(stored)
         if part is None:
             return None

@@ -61,10 +61,10 @@ class ResolverSettings:
     derived_ttl: int = 86400
     """TTL of the derived ``HS_ADMIN`` and ``HS_SITE`` values."""
     cache_entries: int = 0
-    """Unfiltered Handle answers cached per checkpoint, each reused while its handle's stored
-    record is unchanged; when full, the oldest makes room (0, the default: none). The index
-    keeps every live handle's answer rendered already (index layout 5), so a cached answer
-    saves only parsing the handle and finding its record; worth it for a few very hot handles
-    on an index that rarely moves."""
+    """Unfiltered Handle answers cached per checkpoint, each reused while what it was made
+    from (the handle's answer part, or its record) is unchanged; when full, the oldest makes
+    room (0, the default: none). The index keeps every live handle's answer rendered already
+    (``v6:answer:``), so a cached answer saves only parsing the part and joining it; worth it
+    for a few very hot handles on an index that rarely moves."""
     chain_head: Callable[[], int | None] | None = field(default=None, compare=False)
     unreachable_since: Callable[[], float | None] | None = field(default=None, compare=False)

@@ -1,9 +1,9 @@
 """kill -9: ``idfuse indexer`` backfilling a chain of a few thousand events is killed at random
 moments and restarted; the index it ends with equals one built from scratch.
 
-The comparison covers every ``v5:`` key except the undo logs: whether a block was committed
+The comparison covers every ``v6:`` key except the undo logs: whether a block was committed
 with an undo log (and when it was pruned) depends on when the follower saw it relative to the
-finality horizon, not on the chain. Block hashes (``v5:block:``), the checkpoint, counts and
+finality horizon, not on the chain. Block hashes (``v6:block:``), the checkpoint, counts and
 every record must be byte-identical.
 """
 

@@ -87,7 +87,7 @@ def reader(store):
     for suffix in SUFFIXES:
         key = handle_key("88.100.1", suffix)
         last = PN1_LAST if suffix == "PN-1" else None  # PN-1 changed since: history below
-        w.put_record(schema.handle_record_key(key), handle_record("88.100.1", suffix, last))
+        w.put_handle(key, handle_record("88.100.1", suffix, last))
         w.put(schema.suffix_key(node, suffix), key)
         w.add_to_counter(schema.hcount_key(node), 1)
         w.add_to_counts(identifiers=1)

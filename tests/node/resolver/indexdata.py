@@ -275,7 +275,7 @@ def _put_handle(w: BlockWriter, record: HandleRecord) -> None:
     only one, for the history) and its suffix entry."""
     key = bytes.fromhex(record.handle_key[2:])
     node = bytes.fromhex(record.prefix_node[2:])
-    w.put_record(schema.handle_record_key(key), record)
+    w.put_handle(key, record)
     w.put(schema.suffix_key(node, record.suffix), key)
     if not record.deleted:
         w.add_to_counter(schema.hcount_key(node), 1)

@@ -41,7 +41,7 @@ def _block(store: MemoryIndexStore, number: int) -> BlockWriter:
 
 
 def _handle_key() -> bytes:
-    return schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+    return handle_key(prefix_node("88.200"), "PN-0001")
 
 
 def test_repeated_answers_are_identical(moving):
@@ -61,10 +61,10 @@ def test_a_new_block_is_seen_by_the_next_request(moving):
     assert before["checkpoint"]["block_number"] == 3
 
     writer = _block(store, 4)
-    record = writer.get_record(_handle_key(), HandleRecord)
+    record = writer.get_record(schema.handle_record_key(_handle_key()), HandleRecord)
     assert record is not None
     changed = (value(1, "URL", b"https://example.com/moved", block=4),)
-    writer.put_record(
+    writer.put_handle(
         _handle_key(), dataclasses.replace(record, values=changed, version=2, provenance=prov(4))
     )
     writer.commit()
@@ -96,9 +96,9 @@ def test_a_deleted_handle_is_not_served_from_the_cache(moving):
     store, http = moving
     assert http.get(HANDLE).status_code == 200
     writer = _block(store, 4)
-    record = writer.get_record(_handle_key(), HandleRecord)
+    record = writer.get_record(schema.handle_record_key(_handle_key()), HandleRecord)
     assert record is not None
-    writer.put_record(_handle_key(), dataclasses.replace(record, values=(), deleted=True, provenance=prov(4)))
+    writer.put_handle(_handle_key(), dataclasses.replace(record, values=(), deleted=True, provenance=prov(4)))
     writer.commit()
     gone = http.get(HANDLE)
     assert gone.status_code == 404
@@ -113,10 +113,10 @@ def test_every_spelling_of_a_handle_follows_a_change(moving):
         assert {a.status_code for a in answers} == {200}
         assert len({a.content for a in answers}) == 1
     writer = _block(store, 4)
-    record = writer.get_record(_handle_key(), HandleRecord)
+    record = writer.get_record(schema.handle_record_key(_handle_key()), HandleRecord)
     assert record is not None
     changed = (value(1, "URL", b"https://example.com/moved", block=4),)
-    writer.put_record(
+    writer.put_handle(
         _handle_key(), dataclasses.replace(record, values=changed, version=2, provenance=prov(4))
     )
     writer.commit()

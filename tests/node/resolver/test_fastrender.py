@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from idfuse_node.exceptions import IndexCorruptError
-from idfuse_node.indexer import schema
-from idfuse_node.indexer.answerpart import record_json
+from idfuse_node.indexer import answerpart, schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import (
     HANDLE_EVENTS,
@@ -139,7 +138,7 @@ def _damaged(draw: st.DrawFn, document: Any, depth: int = 0) -> Any:
 @st.composite
 def damaged_records(draw: st.DrawFn) -> bytes:
     record = draw(STRATEGIES[HandleRecord])
-    return dumps(_damaged(draw, json.loads(record_json(record.to_bytes()))))
+    return dumps(_damaged(draw, json.loads(record.to_bytes())))
 
 
 def _holds_a_big_integer(document: Any) -> bool:
@@ -177,12 +176,14 @@ def test_value_data_that_is_not_hex_answers_a_json_503():
     """Both paths treat stored data that is not hex as a damaged index, never a 500."""
     store = MemoryIndexStore()
     populate(store)
-    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
+    hkey = handle_key(prefix_node("88.200"), "PN-0001")
+    key = schema.handle_record_key(hkey)
     stored = store.get(key)
     assert stored is not None
     record = HandleRecord.from_bytes(stored)
     damaged = dataclasses.replace(record, values=(dataclasses.replace(record.values[0], data="0xzz"),))
-    store.write({key: damaged.to_bytes()}, ())
+    assert answerpart.build(damaged) is None  # the index keeps no answer it cannot render
+    store.write({key: damaged.to_bytes()}, [schema.answer_key(hkey)])
     server = ResolverServer(create_app(IndexReader(store)))
     server.start()
     try:

@@ -1,6 +1,7 @@
-"""The Handle answer the index keeps in a live handle's record (index layout 5), joined with the
-prefix's derived values and the checkpoint, is byte for byte what the strict path renders; a
-record without that part, or with a part not as the index writes it, is rendered the old way."""
+"""The Handle answer the index keeps for a live handle (``v6:answer:``), joined with the
+prefix's derived values and the checkpoint, is byte for byte what the strict path renders from
+the record; a handle without that part, or with a part not as the index writes it, is rendered
+from its record."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from idfuse_node.indexer import answerpart, schema
 from idfuse_node.indexer.reader import IndexReader
 from idfuse_node.indexer.records import HandleRecord, IndexedValue, PrefixRecord, Provenance
 from idfuse_node.indexer.store import MemoryIndexStore
-from idfuse_node.indexer.writer import BlockWriter
+from idfuse_node.indexer.writer import BlockWriter, rollback_to
 from idfuse_node.jsonbytes import dumps
 from idfuse_node.resolver import ResolverServer, ResolverSettings, create_app, render
 from idfuse_node.resolver.fastrender import joined_answer
@@ -31,9 +32,9 @@ from tests.node.resolver.test_fastrender import frames, live_records, strict
 HANDLE = "/api/handles/88.200/PN-0001"
 
 
-def kept(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
-    """What the resolver joins for ``stored``: None when it has no usable answer part."""
-    part = answerpart.parse(stored)
+def kept(stored: bytes | None, text: str, frame: AnswerFrame) -> bytes | None:
+    """What the resolver joins for the answer part ``stored``: None when it is not usable."""
+    part = None if stored is None else answerpart.parse(stored)
     if part is None:
         return None
     stamp = frame.fallback_time if part.newest is None else part.newest
@@ -48,8 +49,7 @@ def kept(stored: bytes, text: str, frame: AnswerFrame) -> bytes | None:
 @given(live_records, frames(), st.text(max_size=12))
 def test_a_kept_answer_is_the_strict_answer(record, frame, text):
     frame = frame._replace(types=(), indexes=())
-    stored = record.to_bytes()
-    assert kept(stored, text, frame) == strict(stored, text, frame)
+    assert kept(answerpart.build(record), text, frame) == strict(record.to_bytes(), text, frame)
 
 
 def _provenance(number: int) -> Provenance:
@@ -70,7 +70,7 @@ def _value(index: int, number: int, permissions: int = PUBLIC_READ) -> IndexedVa
 
 def test_the_part_holds_each_provenance_once_and_the_derived_values_slots():
     values = (_value(101, 7), _value(300, 7), _value(1, 1), _value(100, 1), _value(2, 9, permissions=0))
-    part = answerpart.parse(_record(values).to_bytes())
+    part = answerpart.parse(answerpart.build(_record(values)) or b"")
     assert part is not None
     assert part.newest == 9  # an unreadable value's time counts, as the strict path counts it
     assert [len(field.split(b'"index":')) - 1 for field in (part.low, part.site_gap, part.high)] == [2, 1, 1]
@@ -79,28 +79,22 @@ def test_the_part_holds_each_provenance_once_and_the_derived_values_slots():
 
 
 def test_deleted_handles_and_records_past_the_mark_limit_keep_no_answer():
-    assert answerpart.parse(_record((), deleted=True).to_bytes()) is None
+    assert answerpart.build(_record((), deleted=True)) is None
     many = tuple(_value(i, i) for i in range(answerpart.MAX_PROVENANCES + 1))
-    stored = _record(many).to_bytes()
-    assert answerpart.parse(stored) is None
-    assert HandleRecord.from_bytes(stored) == _record(many)
-    assert answerpart.parse(_record(many[:-1]).to_bytes()) is not None
+    assert answerpart.build(_record(many)) is None
+    assert answerpart.build(_record(many[:-1])) is not None
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[MemoryIndexStore, bytes, bytes, httpx.Client]]:
-    """The resolver over a populated index: the store, PN-0001's record key and stored bytes,
-    and a client."""
+def served() -> Iterator[tuple[MemoryIndexStore, bytes, httpx.Client]]:
+    """The resolver over a populated index: the store, PN-0001's handle key and a client."""
     store = MemoryIndexStore()
     populate(store)
-    key = schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001"))
-    stored = store.get(key)
-    assert stored is not None
     server = ResolverServer(create_app(IndexReader(store)))
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            yield store, key, stored, http
+            yield store, handle_key(prefix_node("88.200"), "PN-0001"), http
     finally:
         server.stop()
 
@@ -115,18 +109,18 @@ def served() -> Iterator[tuple[MemoryIndexStore, bytes, bytes, httpx.Client]]:
     ],
     ids=["missing provenance", "bad time", "too few fields", "too many provenances"],
 )
-def test_a_damaged_part_is_declined_and_the_record_rendered_the_old_way(served, damage):
-    store, key, stored, http = served
+def test_a_damaged_part_is_declined_and_the_record_rendered_instead(served, damage):
+    store, hkey, http = served
     expected = http.get(HANDLE)
-    document = answerpart.record_json(stored)
-    part = stored[len(document) + 1 :]
-    store.write({key: document + b"\n" + damage(part)}, ())
-    damaged = store.get(key) or b""
-    assert answerpart.parse(damaged) is None or kept(damaged, "88.200/PN-0001", _frame()) is None
+    part = store.get(schema.answer_key(hkey))
+    assert part is not None
+    store.write({schema.answer_key(hkey): damage(part)}, ())
+    damaged = store.get(schema.answer_key(hkey))
+    assert answerpart.parse(damaged or b"") is None or kept(damaged, "88.200/PN-0001", _frame()) is None
     answer = http.get(HANDLE)
     assert answer.status_code == 200
     assert answer.content == expected.content
-    store.write({key: document}, ())  # an earlier layout's record: no part at all
+    store.write({}, [schema.answer_key(hkey)])  # no part at all: the record is rendered
     assert http.get(HANDLE).content == expected.content
 
 
@@ -162,27 +156,48 @@ def test_the_resolver_serves_kept_answers_with_the_answer_cache_on_or_off(entrie
     assert filtered.json()["values"] == same
 
 
-def test_the_index_writes_the_part_the_resolver_joins():
-    """A record written through the index's writer carries its part; the strict reader ignores it."""
+def test_the_index_writes_the_part_beside_the_record_and_undoes_both():
+    """The writer stores a live record's part under its own key, removes it when the handle is
+    deleted, and a rollback restores both keys."""
     store = MemoryIndexStore()
     populate(store)
-    stored = store.get(schema.handle_record_key(handle_key(prefix_node("88.200"), "PN-0001")))
+    hkey = handle_key(prefix_node("88.200"), "PN-0001")
+    stored = store.get(schema.handle_record_key(hkey))
     assert stored is not None
     record = HandleRecord.from_bytes(stored)
-    assert stored == record.to_bytes()
-    assert answerpart.parse(stored) is not None
-    assert dataclasses.replace(record, deleted=True).to_bytes() == answerpart.record_json(
-        dataclasses.replace(record, deleted=True).to_bytes()
-    )
+    assert stored == record.to_bytes()  # the record's JSON alone
+    assert store.get(schema.answer_key(hkey)) == answerpart.build(record)
+    assert answerpart.parse(store.get(schema.answer_key(hkey)) or b"") is not None
+    before = dict(store.iterate(b""))
+
+    writer = BlockWriter(store, 4, keccak(text="block4"), keccak(text="block3"), NOW + 4)
+    writer.put_handle(hkey, dataclasses.replace(record, values=(), deleted=True))
+    writer.commit()
+    assert store.get(schema.answer_key(hkey)) is None
+    assert HandleRecord.from_bytes(store.get(schema.handle_record_key(hkey)) or b"").deleted
+
+    rollback_to(store, 3)
+    assert dict(store.iterate(b"")) == before
+
+
+def test_a_deleted_handle_has_no_part_and_answers_404(served):
+    store, hkey, http = served
+    record = HandleRecord.from_bytes(store.get(schema.handle_record_key(hkey)) or b"")
+    writer = BlockWriter(store, 4, keccak(text="block4"), keccak(text="block3"), NOW + 4)
+    writer.put_handle(hkey, dataclasses.replace(record, values=(), deleted=True))
+    writer.commit()
+    gone = http.get(HANDLE)
+    assert gone.status_code == 404
+    assert gone.json()["message"] == "handle was deleted"
+    assert http.get("/api/handles/88.200/absent").json()["message"] == "handle not found"
 
 
 def test_an_unfiltered_answer_is_joined_from_the_part_alone(served):
     """With the record's JSON unreadable and its part intact, the unfiltered answer is still
     served (from the part), and the filtered one, which reads the JSON, is a damaged index."""
-    store, key, stored, http = served
+    store, hkey, http = served
     expected = http.get(HANDLE)
-    document = answerpart.record_json(stored)
-    store.write({key: b"{}" + stored[len(document) :]}, ())
+    store.write({schema.handle_record_key(hkey): b"{}"}, ())
     assert http.get(HANDLE).content == expected.content
     assert http.get(HANDLE, params={"type": "URL"}).status_code == 503
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from eth_account import Account as EthAccount
 
+from idfuse_node.indexer import answerpart
 from idfuse_node.indexer.records import HandleRecord
-from idfuse_node.indexer.schema import handle_record_key
+from idfuse_node.indexer.schema import answer_key, handle_record_key
 from idfuse_node.indexer.store import LevelDBIndexStore
 from idfuse_sdk.client import Account, AsyncIdfuseClient, IdfuseClient
 from idfuse_sdk.client.verification import TrustAnchor, check_header
@@ -239,10 +240,14 @@ def test_a_tampered_index_is_caught(node, dev):
 
     def rewrite():
         with LevelDBIndexStore(node.data_dir / "index", create=False) as store:
-            key = handle_record_key(handle_key("77.5", "tamper"))
-            record = HandleRecord.from_bytes(store.get(key))
+            hkey = handle_key("77.5", "tamper")
+            record = HandleRecord.from_bytes(store.get(handle_record_key(hkey)))
             lie = dataclasses.replace(record.values[0], data="0x" + b"https://evil.example".hex())
-            store.write({key: dataclasses.replace(record, values=(lie,)).to_bytes()}, [])
+            told = dataclasses.replace(record, values=(lie,))  # the record and its kept answer
+            store.write(
+                {handle_record_key(hkey): told.to_bytes(), answer_key(hkey): answerpart.build(told)},
+                [],
+            )
 
     node.restart(rewrite)
     with node.client() as client:
