@@ -58,8 +58,8 @@ def _handle_key(prefix: PrefixRecord, suffix: str) -> bytes:
 
 
 class _Answers:
-    """Rendered answers of unfiltered resolutions at one checkpoint: by handle text, the
-    record's key, the stored bytes they were rendered from and the JSON body; and the texts by
+    """Rendered answers of unfiltered resolutions at one checkpoint: by handle text, the key
+    and the stored bytes (answer part or record) they were made from and the JSON body; and the texts by
     the path as received. Bounded: when full, the oldest entry of each map makes room (under
     handles drawn uniformly from N > the bound, a steady bound/N of answers are hits; emptying
     the whole cache when full, as it once did, averaged half that)."""
@@ -73,6 +73,11 @@ class _Answers:
         # past every slot its earlier deletions left empty)
         self.by_text: OrderedDict[str, tuple[bytes, bytes, bytes]] = OrderedDict()
         self.by_raw: OrderedDict[bytes, str] = OrderedDict()
+
+    def reuse(self, text: str, source: bytes) -> bytes | None:
+        """The answer kept for ``text`` if it was made from exactly ``source``."""
+        cached = self.by_text.get(text)
+        return cached[2] if cached is not None and cached[1] == source else None
 
     def remember(self, text: str, raw: bytes | None, entry: tuple[bytes, bytes, bytes]) -> None:
         # Only the event loop's thread renders answers (the Handle API is async).
@@ -291,10 +296,9 @@ class Lookup:
             key = schema.ANSWER_PREFIX + handle_key
             part = self.reader.store.get(key)
             if part is not None:
-                if cacheable:
-                    cached = answers.by_text.get(text)
-                    if cached is not None and cached[1] == part:
-                        return cached[2]
+                body = answers.reuse(text, part) if cacheable else None
+                if body is not None:
+                    return body
                 body = self._kept_answer(text, part, state, checkpoint)
                 if body is not None:
                     if cacheable:
@@ -302,10 +306,9 @@ class Lookup:
                     return body
         key = schema.HANDLE_PREFIX + handle_key
         stored = self.reader.store.get(key)
-        if cacheable and stored is not None:
-            cached = answers.by_text.get(text)
-            if cached is not None and cached[1] == stored:
-                return cached[2]
+        body = answers.reuse(text, stored) if cacheable and stored is not None else None
+        if body is not None:
+            return body
         body = self._answer_body(text, stored, state, checkpoint, query)
         if cacheable and stored is not None:
             answers.remember(text, raw, (key, stored, body))
@@ -314,8 +317,8 @@ class Lookup:
     def cached_answer(self, raw: bytes, checkpoint: Checkpoint | None) -> bytes | None:
         """The answer last rendered for the unfiltered ``GET /api/handles/{raw}`` (the path's
         handle as received), if the checkpoint (as :meth:`checkpoint` read it for this request)
-        has not moved and the handle's stored record is unchanged (it is read again); otherwise
-        None, and the caller resolves as usual."""
+        has not moved and what it was made from (the handle's answer part or record) is
+        unchanged (it is read again); otherwise None, and the caller resolves as usual."""
         answers = self._answers
         if answers.limit <= 0 or answers.at is not checkpoint:
             return None
