@@ -156,14 +156,20 @@ class BlockWriter:
         return None if raw is None else cls.from_bytes(raw)
 
     def put_record(self, key: bytes, record: Record) -> None:
-        """Store ``record`` at ``key``."""
+        """Store ``record`` at ``key``.
+
+        :raises TypeError: ``record`` is a :class:`HandleRecord`, which :meth:`put_handle`
+            writes (alone here, its answer part would be left as it was).
+        """
+        if isinstance(record, HandleRecord):
+            raise TypeError("a handle record is written with put_handle, which writes its answer part too")
         self.put(key, record.to_bytes())
 
     def put_handle(self, handle_key: bytes, record: HandleRecord) -> None:
         """Store the handle record ``record`` at ``handle_key`` (``v6:handle:``) and its
         answer part (``v6:answer:``), or remove the part when it has none (it is deleted, or
         is rendered per request): the one way a handle record is written."""
-        self.put_record(schema.handle_record_key(handle_key), record)
+        self.put(schema.handle_record_key(handle_key), record.to_bytes())
         part = answerpart.build(record)
         if part is None:
             self.delete(schema.answer_key(handle_key))

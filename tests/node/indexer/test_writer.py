@@ -11,6 +11,7 @@ from idfuse_node.indexer import schema
 from idfuse_node.indexer.records import Checkpoint, Counts
 from idfuse_node.indexer.store import LevelDBIndexStore, MemoryIndexStore
 from idfuse_node.indexer.writer import BlockWriter, prune_undo, rollback_to
+from tests.node.indexer.test_reader import handle_record
 
 
 @pytest.fixture(params=["memory", "leveldb"])
@@ -195,3 +196,16 @@ def test_records_through_the_writer(store):
     assert w.get_record(schema.COUNTS_KEY, Counts) is None
     w.commit()
     assert store.get(schema.COUNTS_KEY) is None
+
+
+def test_a_handle_record_is_written_only_with_its_answer_part(store):
+    """put_record refuses a handle record: alone it would leave the old answer part, which the
+    resolver serves, beside a new record."""
+    record = handle_record("88.100.1", "PN-1")
+    key = bytes.fromhex(record.handle_key[2:])
+    w = writer(store, 1)
+    with pytest.raises(TypeError, match="put_handle"):
+        w.put_record(schema.handle_record_key(key), record)
+    assert w.get(schema.handle_record_key(key)) is None
+    w.put_handle(key, record)
+    assert w.get(schema.answer_key(key)) is not None
