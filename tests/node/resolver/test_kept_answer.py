@@ -202,26 +202,19 @@ def test_an_unfiltered_answer_is_joined_from_the_part_alone(served):
     assert http.get(HANDLE, params={"type": "URL"}).status_code == 503
 
 
-def test_the_next_block_changes_the_derived_values_of_kept_answers():
+def test_the_next_block_changes_the_derived_values_of_kept_answers(served):
     """HS_ADMIN is rendered once per checkpoint and value time: a new owner at the next block is
     in the very next answer (the answer cache is off by default)."""
-    store = MemoryIndexStore()
-    populate(store)
-    server = ResolverServer(create_app(IndexReader(store)))
-    server.start()
-    try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            before = http.get(HANDLE).json()
-            node = prefix_node("88.200")
-            writer = BlockWriter(store, 4, keccak(text="block4"), keccak(text="block3"), NOW + 4)
-            prefix = writer.get_record(schema.prefix_record_key(node), PrefixRecord)
-            assert prefix is not None
-            owner = "0x" + "12" * 20
-            writer.put_record(schema.prefix_record_key(node), dataclasses.replace(prefix, owner=owner))
-            writer.commit()
-            after = http.get(HANDLE).json()
-    finally:
-        server.stop()
+    store, _, http = served
+    before = http.get(HANDLE).json()
+    node = prefix_node("88.200")
+    writer = BlockWriter(store, 4, keccak(text="block4"), keccak(text="block3"), NOW + 4)
+    prefix = writer.get_record(schema.prefix_record_key(node), PrefixRecord)
+    assert prefix is not None
+    owner = "0x" + "12" * 20
+    writer.put_record(schema.prefix_record_key(node), dataclasses.replace(prefix, owner=owner))
+    writer.commit()
+    after = http.get(HANDLE).json()
 
     def admin(document: dict[str, Any]) -> dict[str, Any]:
         return next(value for value in document["values"] if value["type"] == "HS_ADMIN")
